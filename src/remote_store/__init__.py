@@ -1,0 +1,73 @@
+"""remote-store: write file-storage logic once, run it on local disk, memory or Azure."""
+
+from remote_store.backend import Backend
+from remote_store.capabilities import Capability, CapabilitySet
+from remote_store.config import (
+    BackendConfig,
+    RegistryConfig,
+    RetryPolicy,
+    Secret,
+    StoreProfile,
+)
+from remote_store.errors import (
+    AlreadyExists,
+    BackendUnavailable,
+    CapabilityNotSupported,
+    ConfigError,
+    DirectoryNotEmpty,
+    InvalidArgument,
+    InvalidPath,
+    IsAFolder,
+    NotAFolder,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    RemoteStoreError,
+)
+from remote_store.models import (
+    ContentDigest,
+    FileInfo,
+    FolderEntry,
+    FolderInfo,
+    ResolutionPlan,
+    WriteResult,
+    WriteSource,
+)
+from remote_store.registry import Registry, register_backend
+from remote_store.store import Store
+
+__all__ = [
+    "AlreadyExists",
+    "Backend",
+    "BackendConfig",
+    "BackendUnavailable",
+    "Capability",
+    "CapabilityNotSupported",
+    "CapabilitySet",
+    "ConfigError",
+    "ContentDigest",
+    "DirectoryNotEmpty",
+    "FileInfo",
+    "FolderEntry",
+    "FolderInfo",
+    "InvalidArgument",
+    "InvalidPath",
+    "IsAFolder",
+    "NotAFolder",
+    "NotFound",
+    "PermissionDenied",
+    "PreconditionFailed",
+    "Registry",
+    "RegistryConfig",
+    "RemoteStoreError",
+    "ResolutionPlan",
+    "RetryPolicy",
+    "Secret",
+    "Store",
+    "StoreProfile",
+    "WriteResult",
+    "WriteSource",
+    "register_backend",
+]
+
+__version__ = "0.1.0"

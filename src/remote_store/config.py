@@ -1,0 +1,434 @@
+"""Configuration as plain, validated, immutable data: backends, stores, retry, secrets.
+
+The TOML shape users write (a standalone file, or ``[tool.remote-store]`` in pyproject)::
+
+    [backends.storage]
+    type = "local"
+    base_path = "${DATA_DIR:-./data}"
+
+    [stores.default]
+    backend = "storage"
+
+``${VAR}`` and ``${VAR:-default}`` are resolved from the environment when the file is
+loaded; ``$${`` writes a literal ``${``. Credential options end up wrapped in `Secret`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import os
+import random
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, NoReturn, TypeVar, final
+
+from remote_store import paths
+from remote_store.errors import ConfigError, InvalidArgument, InvalidPath
+
+_T = TypeVar("_T")
+_MASK: Final = "**********"
+
+#: Option names (compared case-insensitively) whose str values are wrapped in `Secret`.
+CREDENTIAL_OPTIONS: Final = frozenset(
+    {
+        *("account_key", "sas_token", "connection_string", "password", "client_secret"),
+        *("secret", "token", "api_key", "access_key", "secret_key", "credential"),
+    }
+)
+
+
+@final
+class Secret:
+    """A credential that never shows itself: repr, str and format print ``**********``.
+
+    `reveal` returns the value. Equality compares values (in constant time); a Secret
+    never equals a plain str, so a comparison cannot be used to probe it.
+    """
+
+    __slots__ = ("_value",)
+    _value: str
+
+    def __new__(cls, value: str | Secret) -> Secret:
+        if isinstance(value, Secret):
+            return value  # immutable, so re-wrapping can hand back the same object
+        if not isinstance(value, str):
+            raise InvalidArgument(f"Secret wraps a str, got {type(value).__name__}")
+        self = super().__new__(cls)
+        object.__setattr__(self, "_value", value)
+        return self
+
+    def reveal(self) -> str:
+        """The credential in clear. Pass it to the SDK; never log it."""
+        return self._value
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError("Secret is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("Secret is immutable")
+
+    def __repr__(self) -> str:
+        return f"Secret('{_MASK}')"
+
+    def __str__(self) -> str:
+        return _MASK
+
+    def __format__(self, spec: str) -> str:
+        return format(_MASK, spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        # Pickling keeps the value (a worker process needs it); only printing hides it.
+        return (Secret, (self._value,))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a backend retries retryable failures: *attempts* tries in all, exponential
+    backoff from *backoff_base* seconds capped at *backoff_max*, optional full jitter, and
+    an overall *timeout* in seconds per call (``None``: unbounded)."""
+
+    attempts: int = 3
+    backoff_base: float = 0.1
+    backoff_max: float = 2.0
+    jitter: bool = True
+    timeout: float | None = 60.0
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.attempts, bool)
+            or not isinstance(self.attempts, int)
+            or self.attempts < 1
+        ):
+            raise ConfigError(f"retry.attempts must be an int >= 1, got {self.attempts!r}")
+        for name in ("backoff_base", "backoff_max"):
+            value = getattr(self, name)
+            if not _is_number(value) or value < 0:
+                raise ConfigError(f"retry.{name} must be a number of seconds >= 0, got {value!r}")
+        if self.backoff_max < self.backoff_base:
+            raise ConfigError("retry.backoff_max must be >= retry.backoff_base")
+        if not isinstance(self.jitter, bool):
+            raise ConfigError(f"retry.jitter must be a bool, got {self.jitter!r}")
+        if self.timeout is not None and (not _is_number(self.timeout) or self.timeout <= 0):
+            raise ConfigError(f"retry.timeout must be seconds > 0 or None, got {self.timeout!r}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RetryPolicy:
+        """Build from a mapping such as a TOML ``[backends.NAME.retry]`` table."""
+        if isinstance(data, RetryPolicy):
+            return data
+        return cls(**_known_keys(data, "retry", [f.name for f in fields(cls)]))
+
+    def delays(self, rng: random.Random | None = None) -> Iterator[float]:
+        """Seconds to wait before each retry (``attempts - 1`` values): doubling from
+        *backoff_base*, capped at *backoff_max*; with jitter each is uniform in [0, cap]."""
+        uniform = rng.uniform if rng is not None else random.uniform
+        cap = float(self.backoff_base)
+        for _ in range(self.attempts - 1):
+            yield uniform(0.0, cap) if self.jitter else cap
+            # Doubling the capped value (not base * 2**n) cannot overflow for huge attempts.
+            cap = min(cap * 2, float(self.backoff_max))
+
+
+@dataclass(frozen=True, repr=False)
+class BackendConfig:
+    """One backend: its registered *type* and the keyword *options* its class takes.
+
+    Credential options (see `CREDENTIAL_OPTIONS`) given as str are wrapped in `Secret`;
+    a ``retry`` table becomes a `RetryPolicy`. *options* is stored read-only.
+    """
+
+    type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.type, str) or not self.type.strip():
+            raise ConfigError(f"backend type must be a non-empty str, got {self.type!r}")
+        object.__setattr__(self, "options", _freeze_options(self.options))
+
+    def __repr__(self) -> str:
+        return f"BackendConfig(type={self.type!r}, options={dict(self.options)!r})"
+
+
+@dataclass(frozen=True)
+class StoreProfile:
+    """A named view of a backend: the backend's name and a root folder inside it."""
+
+    backend: str
+    root_path: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.backend, str) or not self.backend:
+            raise ConfigError(f"store backend must be a non-empty str, got {self.backend!r}")
+        try:
+            root = paths.normalize(self.root_path)
+        except InvalidPath as error:
+            raise ConfigError(f"invalid root_path: {error}") from None
+        object.__setattr__(self, "root_path", root)
+
+
+@dataclass(frozen=True, repr=False)
+class RegistryConfig:
+    """Named backends and the named stores built on them; every store's backend exists."""
+
+    backends: Mapping[str, BackendConfig] = field(default_factory=dict)
+    stores: Mapping[str, StoreProfile] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        backends = _named(self.backends, "backends", BackendConfig)
+        stores = _named(self.stores, "stores", StoreProfile)
+        for name, store in stores.items():
+            if store.backend not in backends:
+                defined = ", ".join(sorted(backends)) or "(none)"
+                raise ConfigError(
+                    f"store {name!r} uses backend {store.backend!r}, which is not defined; "
+                    f"defined backends: {defined}"
+                )
+        object.__setattr__(self, "backends", MappingProxyType(backends))
+        object.__setattr__(self, "stores", MappingProxyType(stores))
+
+    def __repr__(self) -> str:
+        return f"RegistryConfig(backends={dict(self.backends)!r}, stores={dict(self.stores)!r})"
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, env: Mapping[str, str] | None = None
+    ) -> RegistryConfig:
+        """Build from ``{"backends": {name: {"type": ..., **options}}, "stores": {name:
+        {"backend": ..., "root_path": ...}}}``, resolving ``${VAR}`` placeholders from
+        *env* (default: `os.environ`). A backend may also nest its options under
+        ``"options"``."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"config must be a mapping, got {type(data).__name__}")
+        top = _known_keys(data, "config", ["backends", "stores"])
+        source = os.environ if env is None else env
+        resolved = _map_strings(top, lambda text, where: _substitute(text, where, source))
+        backends = {
+            name: _backend_from(name, raw) for name, raw in _table(resolved, "backends").items()
+        }
+        stores = {name: _store_from(name, raw) for name, raw in _table(resolved, "stores").items()}
+        return cls(backends=backends, stores=stores)
+
+    @classmethod
+    def from_toml(
+        cls, path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None
+    ) -> RegistryConfig:
+        """Load a TOML file; a ``[tool.remote-store]`` table (as in pyproject.toml) is used
+        when present."""
+        if not isinstance(path, str | os.PathLike):
+            raise InvalidArgument(f"path must be a str or PathLike, got {type(path).__name__}")
+        file = Path(path)
+        try:
+            raw = file.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(file)!r} does not exist") from None
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise ConfigError(f"cannot read config file {str(file)!r}: {reason}") from error
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{file}: TOML must be UTF-8 encoded") from None
+        data = _load_toml(text, str(file), pyproject=file.name == "pyproject.toml")
+        return cls.from_dict(data, env=env)
+
+    @classmethod
+    def from_toml_string(cls, text: str, *, env: Mapping[str, str] | None = None) -> RegistryConfig:
+        """Like `from_toml`, from TOML text."""
+        if not isinstance(text, str):
+            raise InvalidArgument(f"text must be a str, got {type(text).__name__}")
+        return cls.from_dict(_load_toml(text, "<string>", pyproject=False), env=env)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data that `from_dict` turns back into an equal config. Secrets stay
+        `Secret` objects; a literal ``${`` is written as ``$${`` so it survives reloading."""
+        backends = {
+            name: {"type": _escape(backend.type), **_escape(dict(backend.options))}
+            for name, backend in self.backends.items()
+        }
+        stores = {
+            name: {"backend": _escape(store.backend), "root_path": _escape(store.root_path)}
+            for name, store in self.stores.items()
+        }
+        return {"backends": backends, "stores": stores}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _known_keys(data: object, where: str, allowed: list[str]) -> dict[str, Any]:
+    """*data* as a dict, or a ConfigError naming the unknown keys and the allowed ones."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where} must be a table, got {type(data).__name__}")
+    unknown = sorted(str(key) for key in data if key not in allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+        )
+    return dict(data)
+
+
+def _freeze_options(options: object) -> Mapping[str, Any]:
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"backend options must be a mapping, got {type(options).__name__}")
+    frozen: dict[str, Any] = {}
+    for key, value in options.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"backend option names must be non-empty str, got {key!r}")
+        if key == "type":
+            raise ConfigError("'type' names the backend type and cannot be an option")
+        if isinstance(value, str) and key.lower() in CREDENTIAL_OPTIONS:
+            value = Secret(value)
+        elif key == "retry" and isinstance(value, Mapping):
+            value = RetryPolicy.from_dict(value)
+        frozen[key] = value
+    return MappingProxyType(frozen)
+
+
+def _named(items: object, where: str, kind: type[_T]) -> dict[str, _T]:
+    if not isinstance(items, Mapping):
+        raise ConfigError(f"{where} must be a mapping of name to {kind.__name__}")
+    checked: dict[str, _T] = {}
+    for name, item in items.items():
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}: names must be non-empty str, got {name!r}")
+        if not isinstance(item, kind):
+            raise ConfigError(
+                f"{where}[{name!r}] must be a {kind.__name__}, got {type(item).__name__} "
+                "(use RegistryConfig.from_dict for plain data)"
+            )
+        checked[name] = item
+    return checked
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    table = data.get(key, {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{key!r} must be a table of name = {{...}}, got {type(table).__name__}")
+    return table
+
+
+def _backend_from(name: str, raw: object) -> BackendConfig:
+    where = f"backends.{name}"
+    if isinstance(raw, BackendConfig):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a table with a 'type' key, got {type(raw).__name__}")
+    options = dict(raw)
+    kind = options.pop("type", None)
+    if kind is None:
+        raise ConfigError(f"{where}: missing 'type' (the backend type, e.g. \"local\")")
+    nested = options.pop("options", None)
+    if nested is not None:
+        if not isinstance(nested, Mapping):
+            raise ConfigError(f"{where}.options must be a table")
+        clash = sorted(set(nested) & set(options))
+        if clash:
+            raise ConfigError(f"{where}: {', '.join(clash)} given both inline and in options")
+        options.update(nested)
+    try:
+        return BackendConfig(type=kind, options=options)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _store_from(name: str, raw: object) -> StoreProfile:
+    where = f"stores.{name}"
+    if isinstance(raw, StoreProfile):
+        return raw
+    fields_ = _known_keys(raw, where, ["backend", "root_path"])
+    if "backend" not in fields_:
+        raise ConfigError(f"{where}: missing 'backend' (the name of a backend under [backends])")
+    try:
+        return StoreProfile(**fields_)
+    except ConfigError as error:
+        raise ConfigError(f"store {name!r}: {error}") from None
+
+
+# ---------------------------------------------------------------------- ${VAR} placeholders
+
+# One pass: an escape, a well-formed placeholder, or a stray "${" (an error, not a literal,
+# so that a typo like "${1X}" cannot silently reach a backend).
+_PLACEHOLDER = re.compile(
+    r"\$\$\{|\$\{(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\})?"
+)
+
+
+def _substitute(text: str, where: str, env: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name = match.group("name")
+        if name is None:
+            # Never quote the text: it may hold a credential next to the typo.
+            raise ConfigError(
+                f"{where}: malformed placeholder; write ${{NAME}} or ${{NAME:-default}}, "
+                "or $${ for a literal '${'"
+            )
+        value, default = env.get(name), match.group("default")
+        if default is not None and not value:  # shell rule: unset or empty takes default
+            return default
+        if value is None:
+            raise ConfigError(
+                f"{where}: environment variable {name} is not set (or write ${{{name}:-default}})"
+            )
+        return value
+
+    # re.sub does not rescan replacements, so a value containing "${" stays literal.
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def _map_strings(value: Any, change: Callable[[str, str], str], where: str = "") -> Any:
+    """Apply ``change(text, key_path)`` to every str inside *value*, keeping its shape."""
+    if isinstance(value, str):
+        return change(value, where)
+    if isinstance(value, Mapping):
+        return {
+            key: _map_strings(item, change, f"{where}.{key}" if where else str(key))
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        items = [_map_strings(item, change, f"{where}[{i}]") for i, item in enumerate(value)]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
+
+
+def _escape(value: Any) -> Any:
+    """Inverse of placeholder resolution, for values that are already final."""
+    return _map_strings(value, lambda text, _: text.replace("${", "$${"))
+
+
+def _load_toml(text: str, source: str, *, pyproject: bool) -> Mapping[str, Any]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message carries "(at line L, column C)" and never the offending value.
+        raise ConfigError(f"{source}: invalid TOML: {error}") from error
+    tool = document.get("tool")
+    table = tool.get("remote-store") if isinstance(tool, dict) else None
+    if table is not None:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [tool.remote-store] must be a table")
+        return table
+    if pyproject:
+        raise ConfigError(f"{source} has no [tool.remote-store] table")
+    return document

@@ -1,0 +1,90 @@
+"""Value objects returned by stores and backends. All frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ContentDigest:
+    """A content hash: *algorithm* (e.g. ``"md5"``) and its lower-case hex *value*."""
+
+    algorithm: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What is known about a file. ``path`` is relative to the store (or backend) root."""
+
+    path: str
+    size: int
+    modified: datetime | None = None
+    etag: str | None = None
+    digest: ContentDigest | None = None
+    content_type: str | None = None
+    metadata: Mapping[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class FolderEntry:
+    """A child folder seen while listing. ``path`` is relative to the store root."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """Aggregates over every file below a folder, at any depth."""
+
+    path: str
+    file_count: int
+    total_size: int
+    modified: datetime | None = None
+
+
+class WriteSource(StrEnum):
+    """Where a `WriteResult`'s fields came from."""
+
+    NATIVE = "native"  # the service's own answer to the write (etag, last_modified, ...)
+    BASIC = "basic"  # only what the library knows without asking: path and size
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The outcome of a write. Rich fields are ``None`` unless the backend reports them."""
+
+    path: str
+    size: int
+    source: WriteSource = WriteSource.BASIC
+    etag: str | None = None
+    last_modified: datetime | None = None
+    digest: ContentDigest | None = None
+    version_id: str | None = None
+    metadata: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ResolutionPlan:
+    """How a store path maps onto the backend: its kind, native path and details."""
+
+    backend: str
+    kind: str
+    native_path: str
+    details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+Entry = FileInfo | FolderEntry

@@ -1,0 +1,444 @@
+"""Store: the facade application code uses.
+
+A Store is a backend seen through a root folder. It normalises every path and keeps it
+inside the root, refuses calls the backend has no capability for, and guarantees that
+only errors from `remote_store.errors` reach the caller, with store-relative paths.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
+
+from remote_store import globbing, paths
+from remote_store.backend import Backend
+from remote_store.capabilities import Capability
+from remote_store.errors import (
+    InvalidArgument,
+    InvalidPath,
+    RemoteStoreError,
+)
+from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
+from remote_store.streams import WritableContent, check_content
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+log = logging.getLogger("remote_store")
+
+_METADATA_KEY_LIMIT = 256
+
+
+def _gated(
+    capability: Capability | None,
+) -> Callable[[Callable[Concatenate[Store, P], R]], Callable[Concatenate[Store, P], R]]:
+    """Refuse the call unless the backend declares *capability*; translate stray errors."""
+
+    def decorate(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+        @functools.wraps(method)
+        def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if capability is not None:
+                self._require(capability)
+            with self._translated():
+                return method(self, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class Store:
+    """A backend seen through *root_path*: every path is relative to it and stays inside it."""
+
+    def __init__(self, backend: Backend, root_path: str = "", *, owns_backend: bool = True) -> None:
+        if not isinstance(backend, Backend):
+            raise InvalidArgument(f"backend must be a Backend, got {type(backend).__name__}")
+        self._backend = backend
+        self._root = paths.normalize(root_path)
+        # A Registry shares one backend between stores and closes it itself.
+        self._owns_backend = owns_backend
+
+    def __repr__(self) -> str:
+        return f"Store(backend={self._backend.name!r}, root_path={self._root!r})"
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def root_path(self) -> str:
+        return self._root
+
+    # ------------------------------------------------------------------ paths
+
+    def _key(self, path: str, *, allow_root: bool = False) -> str:
+        return paths.join(self._root, paths.normalize(path, allow_root=allow_root))
+
+    def _store_path(self, key: str) -> str:
+        return paths.relative_to(self._root, key)
+
+    def _require(self, capability: Capability) -> None:
+        self._backend.capabilities.require(capability, backend=self._backend.name)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except RemoteStoreError as error:
+            if error.path is not None and paths.is_within(self._root, error.path):
+                error.path = paths.relative_to(self._root, error.path)
+            raise
+        except Exception as error:
+            raise RemoteStoreError(
+                f"{self._backend.name} backend failed unexpectedly: {type(error).__name__}",
+                backend=self._backend.name,
+            ) from error
+
+    def _iter(self, source: Iterator[T]) -> Iterator[T]:
+        with self._translated():
+            yield from source
+
+    def child(self, subpath: str) -> Store:
+        """A Store rooted at *subpath* below this one, sharing the backend."""
+        return Store(self._backend, self._key(subpath, allow_root=True), owns_backend=False)
+
+    def to_key(self, native_path: str) -> str:
+        """The store path of a backend-native path (inverse of `native_path`)."""
+        with self._translated():
+            key = self._backend.to_key(native_path)
+            if not paths.is_within(self._root, key):
+                raise InvalidPath(
+                    f"{native_path!r} is outside the store root {self._root!r}", path=native_path
+                )
+            return self._store_path(key)
+
+    def native_path(self, path: str) -> str:
+        """The backend-native path (filesystem path, URL) of *path*."""
+        with self._translated():
+            return self._backend.native_path(self._key(path, allow_root=True))
+
+    def resolve(self, path: str) -> ResolutionPlan:
+        """How *path* maps onto the backend. Never includes credentials."""
+        with self._translated():
+            return self._backend.resolve(self._key(path, allow_root=True))
+
+    # ------------------------------------------------------------------ capabilities, lifecycle
+
+    def supports(self, capability: Capability | str) -> bool:
+        """Whether the backend declares *capability*."""
+        try:
+            return self._backend.capabilities.supports(capability)
+        except ValueError:
+            raise InvalidArgument(f"unknown capability {capability!r}") from None
+
+    def unwrap(self, type_hint: type[T]) -> T:
+        """The backend's native client of type *type_hint*."""
+        with self._translated():
+            return self._backend.unwrap(type_hint)
+
+    def ping(self) -> None:
+        """Raise if the backend cannot be reached with the configured credentials."""
+        with self._translated():
+            self._backend.ping()
+
+    def close(self) -> None:
+        """Close the backend if this store owns it; a Registry closes the backends it built."""
+        if self._owns_backend:
+            with self._translated():
+                self._backend.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ queries
+
+    @_gated(None)
+    def exists(self, path: str) -> bool:
+        """Whether a file or folder exists at *path*."""
+        return self._backend.exists(self._key(path, allow_root=True))
+
+    @_gated(None)
+    def is_file(self, path: str) -> bool:
+        """Whether a file exists at *path*."""
+        key = self._key(path, allow_root=True)
+        return bool(key) and self._backend.is_file(key)
+
+    @_gated(None)
+    def is_folder(self, path: str) -> bool:
+        """Whether a folder exists at *path*."""
+        return self._backend.is_folder(self._key(path, allow_root=True))
+
+    @_gated(Capability.METADATA)
+    def get_file_info(self, path: str) -> FileInfo:
+        """Size, modification time, etag, digest and metadata of the file at *path*."""
+        return self._out(self._backend.get_file_info(self._key(path)))
+
+    @_gated(Capability.METADATA)
+    def head(self, path: str) -> FileInfo | None:
+        """`get_file_info`, or ``None`` when no file is at *path*: one request either way."""
+        info = self._backend.head(self._key(path))
+        return None if info is None else self._out(info)
+
+    @_gated(Capability.METADATA)
+    def get_folder_info(self, path: str = "") -> FolderInfo:
+        """File count and total size of everything below the folder *path*."""
+        info = self._backend.get_folder_info(self._key(path, allow_root=True))
+        return FolderInfo(
+            path=self._store_path(info.path),
+            file_count=info.file_count,
+            total_size=info.total_size,
+            modified=info.modified,
+        )
+
+    def _out(self, info: FileInfo) -> FileInfo:
+        return replace(info, path=self._store_path(info.path)) if self._root else info
+
+    # ------------------------------------------------------------------ reading
+
+    @_gated(Capability.READ)
+    def read(self, path: str) -> BinaryIO:
+        """Open the file at *path* as a forward-only stream; use it as a context manager."""
+        return self._backend.read(self._key(path))
+
+    @_gated(Capability.READ)
+    def read_bytes(self, path: str) -> bytes:
+        """The whole content of the file at *path*."""
+        return self._backend.read_bytes(self._key(path))
+
+    def read_text(self, path: str, *, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The content of the file at *path*, decoded."""
+        data = self.read_bytes(path)
+        try:
+            return data.decode(encoding, errors)
+        except (UnicodeDecodeError, LookupError) as error:
+            raise InvalidArgument(f"cannot decode {path!r} as {encoding}: {error}") from None
+
+    @_gated(Capability.SEEKABLE_READ)
+    def read_seekable(self, path: str) -> BinaryIO:
+        """Open the file at *path* as a seekable stream."""
+        return self._backend.read_seekable(self._key(path))
+
+    # ------------------------------------------------------------------ writing
+
+    @_gated(Capability.WRITE)
+    def write(
+        self,
+        path: str,
+        content: WritableContent,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        """Write bytes or a binary stream to *path*. With ``overwrite=False`` (the default) an
+        existing file raises `AlreadyExists`, decided atomically by the backend."""
+        key = self._key(path)
+        check_content(content)
+        self._check_write_options(overwrite, metadata)
+        return self._result(
+            self._backend.write(key, content, overwrite=overwrite, metadata=metadata)
+        )
+
+    def write_text(
+        self,
+        path: str,
+        text: str,
+        *,
+        encoding: str = "utf-8",
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        """Encode *text* and `write` it."""
+        if not isinstance(text, str):
+            raise InvalidArgument(f"text must be a str, got {type(text).__name__}")
+        try:
+            data = text.encode(encoding)
+        except (UnicodeEncodeError, LookupError) as error:
+            raise InvalidArgument(f"cannot encode text as {encoding}: {error}") from None
+        return self.write(path, data, overwrite=overwrite, metadata=metadata)
+
+    @_gated(Capability.ATOMIC_WRITE)
+    def write_atomic(
+        self,
+        path: str,
+        content: WritableContent,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        """Write so that readers see the previous content or the new, never a part of it."""
+        key = self._key(path)
+        check_content(content)
+        self._check_write_options(overwrite, metadata)
+        result = self._backend.write_atomic(key, content, overwrite=overwrite, metadata=metadata)
+        return self._result(result)
+
+    def open_atomic(
+        self,
+        path: str,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> AbstractContextManager[BinaryIO]:
+        """A writable stream whose content lands at *path* atomically when the block exits
+        cleanly; an exception inside the block leaves *path* untouched."""
+        self._require(Capability.ATOMIC_WRITE)
+        key = self._key(path)
+        self._check_write_options(overwrite, metadata)
+        return self._atomic_writer(key, overwrite, metadata)
+
+    @contextmanager
+    def _atomic_writer(
+        self, key: str, overwrite: bool, metadata: Mapping[str, str] | None
+    ) -> Iterator[BinaryIO]:
+        with self._translated():
+            manager = self._backend.open_atomic(key, overwrite=overwrite, metadata=metadata)
+            stream = manager.__enter__()
+        try:
+            yield stream
+        except BaseException as error:
+            # The caller's own exception propagates untouched; only a failure of the
+            # backend's clean-up is translated.
+            try:
+                manager.__exit__(type(error), error, error.__traceback__)
+            except BaseException as cleanup_error:
+                if cleanup_error is not error:
+                    with self._translated():
+                        raise cleanup_error from error
+            raise
+        else:
+            with self._translated():
+                manager.__exit__(None, None, None)
+
+    def _check_write_options(self, overwrite: object, metadata: object) -> None:
+        if not isinstance(overwrite, bool):
+            raise InvalidArgument(f"overwrite must be a bool, got {type(overwrite).__name__}")
+        if metadata is None:
+            return
+        self._require(Capability.USER_METADATA)
+        if not isinstance(metadata, Mapping):
+            raise InvalidArgument(f"metadata must be a mapping, got {type(metadata).__name__}")
+        for name, value in metadata.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise InvalidArgument("metadata keys and values must be str")
+            if not name or len(name) > _METADATA_KEY_LIMIT:
+                raise InvalidArgument(
+                    f"metadata key {name[:40]!r} must be 1 to {_METADATA_KEY_LIMIT} characters"
+                )
+
+    def _result(self, result: WriteResult) -> WriteResult:
+        return replace(result, path=self._store_path(result.path)) if self._root else result
+
+    # ------------------------------------------------------------------ deleting
+
+    @_gated(Capability.DELETE)
+    def delete(self, path: str, *, missing_ok: bool = False) -> None:
+        """Delete the file at *path*; a missing file raises `NotFound` unless *missing_ok*."""
+        self._backend.delete(self._key(path), missing_ok=missing_ok)
+
+    @_gated(Capability.DELETE)
+    def delete_folder(
+        self, path: str, *, recursive: bool = False, missing_ok: bool = False
+    ) -> None:
+        """Delete the folder *path*: only if empty, or with everything below it (*recursive*)."""
+        self._backend.delete_folder(self._key(path), recursive=recursive, missing_ok=missing_ok)
+
+    # ------------------------------------------------------------------ moving, copying
+
+    @_gated(Capability.MOVE)
+    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE)."""
+        src_key, dst_key = self._key(src), self._key(dst)
+        if self._same_file(src_key, dst_key):
+            return
+        self._check_write_options(overwrite, None)
+        self._backend.move(src_key, dst_key, overwrite=overwrite)
+
+    @_gated(Capability.COPY)
+    def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        """Copy the file *src*, with its metadata, to *dst*."""
+        src_key, dst_key = self._key(src), self._key(dst)
+        if self._same_file(src_key, dst_key):
+            return
+        self._check_write_options(overwrite, None)
+        self._backend.copy(src_key, dst_key, overwrite=overwrite)
+
+    def _same_file(self, src_key: str, dst_key: str) -> bool:
+        """A move or copy onto itself is a no-op once *src* is known to be a file."""
+        if src_key != dst_key:
+            return False
+        self._backend.get_file_info(src_key)
+        return True
+
+    # ------------------------------------------------------------------ listing
+
+    def list_files(
+        self,
+        path: str = "",
+        *,
+        recursive: bool = False,
+        max_depth: int | None = None,
+        pattern: str | None = None,
+    ) -> Iterator[FileInfo]:
+        """Files below the folder *path*, lazily. *max_depth* limits how many levels a
+        recursive listing descends (1 = direct children); *pattern* filters file names."""
+        self._require(Capability.LIST)
+        if recursive:
+            self._require(Capability.RECURSIVE_LIST)
+        if max_depth is not None and (
+            isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1
+        ):
+            raise InvalidArgument(f"max_depth must be a positive int, got {max_depth!r}")
+        key = self._key(path, allow_root=True)
+        matcher = None
+        if pattern is not None:
+            if not isinstance(pattern, str) or "/" in pattern:
+                raise InvalidArgument("pattern must be a file-name glob without '/'")
+            matcher = globbing.compile_pattern(pattern)
+        deep = recursive and max_depth != 1
+        base_depth = key.count("/") + 1 if key else 0
+        return self._iter(self._files(key, deep, max_depth, base_depth, matcher))
+
+    def _files(
+        self, key: str, recursive: bool, max_depth: int | None, base_depth: int, matcher: Any
+    ) -> Iterator[FileInfo]:
+        for info in self._backend.list_files(key, recursive=recursive):
+            if max_depth is not None and info.path.count("/") + 1 - base_depth > max_depth:
+                continue
+            if matcher is not None and not matcher.match(info.name):
+                continue
+            yield self._out(info)
+
+    def list_folders(self, path: str = "") -> Iterator[str]:
+        """Names of the immediate subfolders of *path*, lazily."""
+        self._require(Capability.LIST)
+        return self._iter(self._backend.list_folders(self._key(path, allow_root=True)))
+
+    def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
+        """Files and folders directly below *path*, lazily, with store-relative paths."""
+        self._require(Capability.LIST)
+        key = self._key(path, allow_root=True)
+        return self._iter(self._children(key))
+
+    def _children(self, key: str) -> Iterator[FileInfo | FolderEntry]:
+        for entry in self._backend.iter_children(key):
+            if isinstance(entry, FileInfo):
+                yield self._out(entry)
+            else:
+                yield FolderEntry(self._store_path(entry.path))
+
+    def glob(self, pattern: str) -> Iterator[FileInfo]:
+        """Files matching *pattern* (``*``, ``?``, ``[...]``, ``**``), relative to the root;
+        only the listing below the pattern's literal prefix is read."""
+        self._require(Capability.GLOB)
+        if not isinstance(pattern, str):
+            raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
+        full = paths.join(globbing.escape(self._root), globbing.normalize_pattern(pattern))
+        return self._iter(self._out(info) for info in self._backend.glob(full))

@@ -1,0 +1,62 @@
+"""Helpers for the content a write accepts: bytes-like or a readable binary stream."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO, TypeAlias
+
+from remote_store.errors import InvalidArgument
+
+WritableContent: TypeAlias = bytes | bytearray | memoryview | BinaryIO
+
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+
+def check_content(content: object) -> None:
+    """Raise `InvalidArgument` unless *content* is bytes-like or a readable binary stream."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        return
+    if isinstance(content, str):
+        raise InvalidArgument(
+            "content must be bytes or a binary stream, got str; use write_text() for text"
+        )
+    if isinstance(content, io.TextIOBase):
+        raise InvalidArgument("content must be a binary stream, got a text stream")
+    if not callable(getattr(content, "read", None)):
+        raise InvalidArgument(
+            f"content must be bytes or a binary stream, got {type(content).__name__}"
+        )
+
+
+def iter_chunks(content: WritableContent, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield *content* in chunks of at most *chunk_size* bytes without holding it all."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        view = memoryview(content).cast("B")
+        for start in range(0, len(view), chunk_size):
+            yield bytes(view[start : start + chunk_size])
+        return
+    while True:
+        chunk = content.read(chunk_size)
+        if not chunk:
+            return
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise InvalidArgument(
+                f"stream returned {type(chunk).__name__} from read(); expected bytes"
+            )
+        yield bytes(chunk)
+
+
+def known_length(content: WritableContent) -> int | None:
+    """The number of bytes *content* holds, when it can be told without reading it."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        return memoryview(content).nbytes
+    try:
+        if content.seekable():
+            position = content.tell()
+            end = content.seek(0, io.SEEK_END)
+            content.seek(position)
+            return end - position
+    except (AttributeError, OSError, ValueError):
+        return None
+    return None

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from remote_store.backends.local import LocalBackend
 from remote_store.backends.memory import MemoryBackend
-
-if TYPE_CHECKING:
-    from remote_store.backends.azure import AzureBackend
 
 __all__ = ["AzureBackend", "LocalBackend", "MemoryBackend"]
 

@@ -56,8 +56,8 @@ def main() -> int:
             store.read_bytes("raw/events.jsonl")
         except NotFound as error:
             print(f"deleted {error.path}: reading it now raises NotFound")
-        info = store.get_folder_info("")
-        print(f"total   {info.file_count} files, {info.total_size} bytes")
+        totals = store.get_folder_info("")
+        print(f"total   {totals.file_count} files, {totals.total_size} bytes")
     return 0
 
 

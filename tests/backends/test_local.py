@@ -415,10 +415,35 @@ def test_os_errors_map_onto_the_error_model(code: int, kind: type[Exception]) ->
     assert "'a/b'" in str(error)
 
 
-def test_unreadable_file_is_permission_denied(backend: LocalBackend, root: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
+def test_unreadable_file_is_permission_denied(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Root reads every file, so as root the read runs in a forked child as 'nobody'."""
+    base = tmp_path_factory.mktemp("perm")
+    backend = LocalBackend(base)
     backend.write("f", b"1")
-    (root / "f").chmod(0)
-    with pytest.raises(PermissionDenied):
-        backend.read("f")
+    (base / "f").chmod(0)
+    if os.geteuid() != 0:
+        with pytest.raises(PermissionDenied):
+            backend.read("f")
+        return
+    for folder in (base, *base.parents):
+        if folder == Path("/tmp"):
+            break
+        folder.chmod(0o755)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(reader)
+        verdict = b"read"
+        try:
+            os.setuid(65534)
+            backend.read("f")
+        except PermissionDenied as error:
+            verdict = f"denied {error.path}".encode()
+        except BaseException as error:
+            verdict = repr(error).encode()
+        os.write(writer, verdict)
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader, "rb") as pipe:
+        assert pipe.read() == b"denied f"

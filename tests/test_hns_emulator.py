@@ -27,10 +27,7 @@ from azure.core.exceptions import (
 from azure.storage.blob import BlobBlock, BlobServiceClient, ContainerClient, ContentSettings
 from azure.storage.filedatalake import DataLakeServiceClient, FileSystemClient
 
-from hns_emulator import HnsEmulator
-from hns_emulator.fixtures import hns_emulator
-
-__all__ = ["hns_emulator"]  # re-exported fixture; tests/conftest.py may register the plugin
+from tests.hns_emulator import HnsEmulator
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hns_emulator import HnsEmulator
+from tests.hns_emulator import HnsEmulator
 
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared/reference/azure-recordings"
 ACCOUNT = "azreplay"  # the recorder's placeholder account name

@@ -14,6 +14,7 @@ import pytest
 
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
+from tests.azure_support import conformance_backend
 
 
 def _memory(request: pytest.FixtureRequest) -> Backend:
@@ -29,10 +30,11 @@ def _local(request: pytest.FixtureRequest) -> Backend:
 FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "memory": _memory,
     "local": _local,
+    "azure": conformance_backend,
 }
 
 #: Backend name -> markers its tests carry (e.g. ``[pytest.mark.azure]``), so `-m` selects.
-MARKS: dict[str, list[pytest.MarkDecorator]] = {}
+MARKS: dict[str, list[pytest.MarkDecorator]] = {"azure": [pytest.mark.azure]}
 
 
 @pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in FACTORIES])

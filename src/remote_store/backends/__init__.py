@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remote_store.backends.local import LocalBackend
 from remote_store.backends.memory import MemoryBackend
+
+if TYPE_CHECKING:
+    from remote_store.backends.azure import AzureBackend
 
 __all__ = ["AzureBackend", "LocalBackend", "MemoryBackend"]
 

@@ -1,0 +1,6 @@
+"""Azure Blob Storage / ADLS Gen2 backend (needs ``pip install "remote-store[azure]"``)."""
+
+from remote_store.backends.azure.backend import AzureBackend
+from remote_store.backends.azure.urls import AzureLocation, parse_url
+
+__all__ = ["AzureBackend", "AzureLocation", "parse_url"]

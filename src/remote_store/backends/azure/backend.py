@@ -1,0 +1,367 @@
+"""AzureBackend: options, credentials, clients, the namespace decided once, delegation."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, suppress
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, TypeVar
+
+from azure.storage.blob import BlobServiceClient, ContainerClient
+
+from remote_store import paths
+from remote_store.backend import Backend
+from remote_store.backends.azure.clients import build_settings, service_client
+from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.flat import FlatStrategy
+from remote_store.backends.azure.strategy import AzureContext, AzureStrategy
+from remote_store.backends.azure.urls import check_container, native_url, parse_url
+from remote_store.capabilities import Capability, CapabilitySet
+from remote_store.errors import (
+    CapabilityNotSupported,
+    ConfigError,
+    InvalidPath,
+    PermissionDenied,
+)
+from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
+from remote_store.streams import WritableContent
+
+if TYPE_CHECKING:
+    from remote_store.store import Store
+
+T = TypeVar("T")
+log = logging.getLogger("remote_store.azure")
+
+_HNS_MODULE = "remote_store.backends.azure.hierarchical"
+
+
+class AzureBackend(Backend):
+    """Azure Blob Storage and ADLS Gen2.
+
+    Whether the account has a hierarchical namespace is asked once, on first use (or taken
+    from ``hns=``), and picks the strategy every operation goes through."""
+
+    name: ClassVar[str] = "azure"
+    supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet(
+        FlatStrategy.capabilities | {Capability.ATOMIC_MOVE}
+    )
+
+    def __init__(
+        self,
+        container: str,
+        *,
+        account_name: str | None = None,
+        account_url: str | None = None,
+        account_key: Any = None,
+        sas_token: Any = None,
+        connection_string: Any = None,
+        credential: Any | None = None,
+        client_options: dict[str, Any] | None = None,
+        retry: Any = None,
+        max_concurrency: int = 1,
+        reject_write_under_file_ancestor: bool = False,
+        hns: bool | None = None,
+    ) -> None:
+        check_container(container)
+        if hns is not None and not isinstance(hns, bool):
+            raise ConfigError(f"hns must be True, False or None (detect), got {hns!r}")
+        if not isinstance(reject_write_under_file_ancestor, bool):
+            raise ConfigError("reject_write_under_file_ancestor must be a bool")
+        settings = build_settings(
+            container,
+            account_name=account_name,
+            account_url=account_url,
+            account_key=account_key,
+            sas_token=sas_token,
+            connection_string=connection_string,
+            credential=credential,
+            client_options=client_options,
+            retry=retry,
+            max_concurrency=max_concurrency,
+        )
+        self._settings = settings
+        self._container_name = container
+        self._hns = hns
+        self._service = service_client(settings)
+        self._container = self._service.get_container_client(container)
+        self._endpoint = self._service.url.split("?", 1)[0].rstrip("/")
+        self._account = self._service.account_name
+        self._context = AzureContext(
+            container=self._container,
+            container_name=container,
+            transfer=settings.transfer,
+            reject_write_under_file_ancestor=reject_write_under_file_ancestor,
+            filesystem=self._filesystem_client,
+        )
+        self._lock = threading.Lock()
+        self._selected: AzureStrategy | None = None
+        self._datalake: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Store:
+        """A `Store` rooted at the path of an ``abfss://container@account.dfs.core.windows.net/
+        path``, ``az://container/path`` or blob ``https://`` URL; *options* are the
+        constructor's (credentials, and the account for ``az://``)."""
+        from remote_store.store import Store
+
+        location = parse_url(url)
+        if location.account_url and "connection_string" not in options:
+            options.setdefault("account_url", location.account_url)
+        return Store(cls(location.container, **options), root_path=location.path)
+
+    def __repr__(self) -> str:
+        strategy = self._selected.kind if self._selected else "undecided"
+        return (
+            f"AzureBackend(container={self._container_name!r}, account={self._account!r}, "
+            f"hns={self._hns!r}, strategy={strategy!r})"
+        )
+
+    # ------------------------------------------------------------------ strategy
+
+    @property
+    def capabilities(self) -> CapabilitySet:
+        return self._strategy().capabilities
+
+    def _strategy(self) -> AzureStrategy:
+        selected = self._selected
+        if selected is not None:
+            return selected
+        with self._lock:  # single flight: concurrent first calls wait for one detection
+            if self._selected is None:
+                self._selected = self._pick(self._detect_hns())
+            return self._selected
+
+    def _detect_hns(self) -> bool:
+        if self._hns is not None:
+            return self._hns
+        try:
+            # Container-level GetAccountInfo: a container-scoped SAS may call it.
+            with translate("detect hierarchical namespace", None):
+                info = self._container.get_account_information()
+        except PermissionDenied:
+            log.warning(
+                "AzureBackend(container=%r): cannot ask the account whether it has a "
+                "hierarchical namespace (permission denied); using the flat Blob strategy. "
+                "Pass hns=True or hns=False to skip this check.",
+                self._container_name,
+            )
+            self._hns = False
+            return False
+        self._hns = bool(info.get("is_hns_enabled"))
+        return self._hns
+
+    def _pick(self, hns: bool) -> AzureStrategy:
+        if not hns:
+            return FlatStrategy(self._context)
+        if importlib.util.find_spec(_HNS_MODULE) is None:
+            # HNS strategy: hierarchical.py (next issue) defines HierarchicalStrategy and is
+            # picked up here. Until then flat is used: correct on HNS accounts too, without
+            # atomic rename or empty directories.
+            log.warning(
+                "AzureBackend(container=%r): hierarchical namespace detected, but the "
+                "hierarchical strategy is not available; using the flat Blob strategy.",
+                self._container_name,
+            )
+            return FlatStrategy(self._context)
+        module = importlib.import_module(_HNS_MODULE)
+        strategy: AzureStrategy = module.HierarchicalStrategy(self._context)
+        return strategy
+
+    # ------------------------------------------------------------------ files
+
+    def read(self, path: str) -> BinaryIO:
+        return self._strategy().read(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        return self._strategy().read_bytes(path)
+
+    def read_seekable(self, path: str) -> BinaryIO:
+        return self._strategy().read_seekable(path)
+
+    def write(
+        self,
+        path: str,
+        content: WritableContent,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        return self._strategy().write(
+            path, content, overwrite=overwrite, metadata=metadata, atomic=False
+        )
+
+    def write_atomic(
+        self,
+        path: str,
+        content: WritableContent,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        return self._strategy().write(
+            path, content, overwrite=overwrite, metadata=metadata, atomic=True
+        )
+
+    def open_atomic(  # type: ignore[override]
+        self,
+        path: str,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> AbstractContextManager[BinaryIO]:
+        return self._strategy().open_atomic(path, overwrite=overwrite, metadata=metadata)
+
+    def delete(self, path: str, *, missing_ok: bool = False) -> None:
+        self._strategy().delete(path, missing_ok=missing_ok)
+
+    def get_file_info(self, path: str) -> FileInfo:
+        return self._strategy().get_file_info(path)
+
+    def head(self, path: str) -> FileInfo | None:
+        return self._strategy().head(path)
+
+    def exists(self, path: str) -> bool:
+        return self._strategy().exists(path)
+
+    def is_file(self, path: str) -> bool:
+        return self._strategy().is_file(path)
+
+    def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        self._strategy().copy(src, dst, overwrite=overwrite)
+
+    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        self._strategy().move(src, dst, overwrite=overwrite)
+
+    # ------------------------------------------------------------------ folders
+
+    def is_folder(self, path: str) -> bool:
+        return self._strategy().is_folder(path)
+
+    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+        return self._strategy().iter_children(path)
+
+    def list_files(self, path: str, *, recursive: bool = False) -> Iterator[FileInfo]:
+        return self._strategy().list_files(path, recursive=recursive)
+
+    def get_folder_info(self, path: str) -> FolderInfo:
+        return self._strategy().get_folder_info(path)
+
+    def delete_folder(
+        self, path: str, *, recursive: bool = False, missing_ok: bool = False
+    ) -> None:
+        self._strategy().delete_folder(path, recursive=recursive, missing_ok=missing_ok)
+
+    # ------------------------------------------------------------------ names
+
+    def native_path(self, path: str) -> str:
+        """The blob's URL, e.g. ``https://ACCOUNT.blob.core.windows.net/CONTAINER/KEY``."""
+        return native_url(self._endpoint, self._container_name, path)
+
+    def to_key(self, native_path: str) -> str:
+        """The key of a blob URL, ``abfss://``/``az://`` URL or ``container/key`` path of
+        this backend's container."""
+        if "://" in native_path:
+            location = parse_url(native_path)
+            if location.account_name and self._account and location.account_name != self._account:
+                raise InvalidPath(
+                    f"{native_path!r} names account {location.account_name!r}, not "
+                    f"{self._account!r}",
+                    path=native_path,
+                )
+            container, key = location.container, location.path
+        else:
+            container, _, key = native_path.lstrip("/").partition("/")
+        if container != self._container_name:
+            raise InvalidPath(
+                f"{native_path!r} is not in container {self._container_name!r}", path=native_path
+            )
+        return paths.normalize(key)
+
+    def resolve(self, path: str) -> ResolutionPlan:
+        """Where *path* lives: URL, container, account, strategy. Never credentials."""
+        details = {
+            "container": self._container_name,
+            "account_name": self._account,
+            "endpoint": self._endpoint,
+            "key": path,
+            "hns": self._hns,
+            "strategy": self._selected.kind if self._selected else None,
+        }
+        return ResolutionPlan(
+            backend=self.name,
+            kind="azure-blob",
+            native_path=self.native_path(path),
+            details=MappingProxyType(details),
+        )
+
+    # ------------------------------------------------------------------ clients, lifecycle
+
+    def unwrap(self, type_hint: type[T]) -> T:
+        """The SDK client of type *type_hint*: ``ContainerClient``, ``BlobServiceClient``,
+        or (built on first request) ``FileSystemClient`` / ``DataLakeServiceClient``."""
+        if type_hint is ContainerClient:
+            return self._container  # type: ignore[return-value]
+        if type_hint is BlobServiceClient:
+            return self._service  # type: ignore[return-value]
+        name = getattr(type_hint, "__name__", "")
+        if name == "FileSystemClient" and type_hint.__module__.startswith("azure.storage.file"):
+            return self._filesystem_client()  # type: ignore[no-any-return]
+        if name == "DataLakeServiceClient" and type_hint.__module__.startswith("azure.storage.f"):
+            return self._datalake_service()  # type: ignore[no-any-return]
+        raise CapabilityNotSupported(f"unwrap to {name or type_hint!r}", backend=self.name)
+
+    def _datalake_service(self) -> Any:
+        with self._clients_lock:
+            client = self._datalake.get("datalake")
+            if client is None:
+                from azure.storage.filedatalake import DataLakeServiceClient
+
+                s = self._settings
+                if s.connection_string is not None:
+                    client = DataLakeServiceClient.from_connection_string(
+                        s.connection_string, credential=s.credential, **s.client_kwargs
+                    )
+                else:
+                    client = DataLakeServiceClient(
+                        str(s.endpoint).replace(".blob.", ".dfs.", 1),
+                        credential=s.credential,
+                        **s.client_kwargs,
+                    )
+                self._datalake["datalake"] = client
+            return client
+
+    def _filesystem_client(self) -> Any:
+        service = self._datalake_service()
+        with self._clients_lock:
+            client = self._datalake.get("filesystem")
+            if client is None:
+                client = service.get_file_system_client(self._container_name)
+                self._datalake["filesystem"] = client
+            return client
+
+    def ping(self) -> None:
+        """One request: the container's properties."""
+        with translate("ping", None):
+            self._container.get_container_properties()
+
+    def close(self) -> None:
+        """Close the clients this backend built, and a credential it created itself;
+        never a credential the caller passed in."""
+        if self._closed:
+            return
+        self._closed = True
+        for client in [*self._datalake.values(), self._container, self._service]:
+            with suppress(Exception):
+                client.close()
+        self._datalake.clear()
+        if self._settings.owns_credential:
+            with suppress(Exception):
+                self._settings.credential.close()
+
+
+__all__ = ["AzureBackend"]

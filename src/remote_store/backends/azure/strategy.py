@@ -1,0 +1,208 @@
+"""The interface a namespace strategy implements, and what every strategy shares.
+
+`AzureBackend` decides once per instance whether the account has a hierarchical namespace
+and picks one strategy object; every operation is delegated to it. A strategy never asks
+which account kind it runs on: that question is answered by which class was picked.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, BinaryIO, ClassVar
+
+from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
+
+from remote_store.capabilities import CapabilitySet
+from remote_store.errors import InvalidArgument
+from remote_store.models import (
+    ContentDigest,
+    FileInfo,
+    FolderEntry,
+    FolderInfo,
+    WriteResult,
+)
+from remote_store.streams import WritableContent
+
+MiB = 1024 * 1024
+
+#: Transfer defaults (see docs/backends/azure.md, "Transfer defaults", for how they were chosen).
+DEFAULT_SINGLE_PUT_SIZE = 8 * MiB
+DEFAULT_BLOCK_SIZE = 8 * MiB
+DEFAULT_FIRST_GET_SIZE = 8 * MiB
+DEFAULT_CHUNK_GET_SIZE = 4 * MiB
+
+#: Azure limits (REST API version 2019-12-12 and later).
+MAX_BLOCKS = 50_000
+MAX_BLOCK_SIZE = 4000 * MiB
+MAX_SINGLE_PUT_SIZE = 5000 * MiB
+
+#: HNS directories seen through the Blob API: zero-length blobs carrying this metadata.
+FOLDER_MARKER_KEY = "hdi_isfolder"
+
+_METADATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_METADATA_LIMIT = 8 * 1024
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Sizes and parallelism of uploads and downloads."""
+
+    single_put_size: int = DEFAULT_SINGLE_PUT_SIZE
+    block_size: int = DEFAULT_BLOCK_SIZE
+    first_get_size: int = DEFAULT_FIRST_GET_SIZE
+    chunk_get_size: int = DEFAULT_CHUNK_GET_SIZE
+    max_concurrency: int = 1
+
+
+@dataclass(frozen=True)
+class AzureContext:
+    """What a strategy works with: the clients the backend built and its settings."""
+
+    container: ContainerClient
+    container_name: str
+    transfer: Transfer
+    reject_write_under_file_ancestor: bool = False
+    #: Builds (once) and returns the Data Lake ``FileSystemClient``; for the HNS strategy.
+    filesystem: Callable[[], Any] | None = None
+
+    def blob(self, key: str) -> BlobClient:
+        return self.container.get_blob_client(key)
+
+
+class AzureStrategy(ABC):
+    """One namespace model (flat Blob, or hierarchical Data Lake) of the Azure backend.
+
+    The methods mirror `remote_store.backend.Backend` and take backend keys. They raise
+    only `remote_store.errors` exceptions: Azure SDK errors are translated with
+    `remote_store.backends.azure.errors.translate`.
+    """
+
+    #: ``"flat"`` or ``"hierarchical"``: reported by ``resolve()``.
+    kind: ClassVar[str]
+    #: What an instance on this strategy honours.
+    capabilities: ClassVar[CapabilitySet]
+
+    def __init__(self, ctx: AzureContext) -> None:
+        self.ctx = ctx
+
+    # files
+    @abstractmethod
+    def read(self, path: str) -> BinaryIO: ...
+    @abstractmethod
+    def read_bytes(self, path: str) -> bytes: ...
+    @abstractmethod
+    def read_seekable(self, path: str) -> BinaryIO: ...
+    @abstractmethod
+    def write(
+        self,
+        path: str,
+        content: WritableContent,
+        *,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        atomic: bool,
+    ) -> WriteResult: ...
+    @abstractmethod
+    def open_atomic(
+        self, path: str, *, overwrite: bool, metadata: Mapping[str, str] | None
+    ) -> AbstractContextManager[BinaryIO]: ...
+    @abstractmethod
+    def delete(self, path: str, *, missing_ok: bool) -> None: ...
+    @abstractmethod
+    def get_file_info(self, path: str) -> FileInfo: ...
+    @abstractmethod
+    def head(self, path: str) -> FileInfo | None: ...
+    @abstractmethod
+    def exists(self, path: str) -> bool: ...
+    @abstractmethod
+    def is_file(self, path: str) -> bool: ...
+    @abstractmethod
+    def copy(self, src: str, dst: str, *, overwrite: bool) -> None: ...
+    @abstractmethod
+    def move(self, src: str, dst: str, *, overwrite: bool) -> None: ...
+
+    # folders
+    @abstractmethod
+    def is_folder(self, path: str) -> bool: ...
+    @abstractmethod
+    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]: ...
+    @abstractmethod
+    def list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]: ...
+    @abstractmethod
+    def get_folder_info(self, path: str) -> FolderInfo: ...
+    @abstractmethod
+    def delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None: ...
+
+
+# ---------------------------------------------------------------------- shared helpers
+
+
+def normalize_etag(etag: str | None) -> str | None:
+    """The one ETag form this backend reports: without quotes, lower-case."""
+    return etag.strip('"').lower() if etag else None
+
+
+def md5_digest(md5: bytes | bytearray | None) -> ContentDigest | None:
+    return ContentDigest("md5", bytes(md5).hex()) if md5 else None
+
+
+def is_folder_marker(props: BlobProperties | Mapping[str, Any]) -> bool:
+    """Whether a blob is an HNS directory seen through the Blob API."""
+    metadata = props.get("metadata") if isinstance(props, Mapping) else props.metadata
+    if not metadata:
+        return False
+    return any(
+        k.lower() == FOLDER_MARKER_KEY and str(v).lower() == "true" for k, v in metadata.items()
+    )
+
+
+def file_info(key: str, props: BlobProperties) -> FileInfo:
+    """`FileInfo` from blob properties, as HEAD or a listing returns them."""
+    settings = props.content_settings
+    return FileInfo(
+        path=key,
+        size=int(props.size or 0),
+        modified=props.last_modified,
+        etag=normalize_etag(props.etag),
+        digest=md5_digest(settings.content_md5 if settings else None),
+        content_type=settings.content_type if settings else None,
+        metadata=dict(props.metadata or {}),
+    )
+
+
+def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Refuse metadata Azure would reject, before any request is sent."""
+    if metadata is None:
+        return None
+    seen: set[str] = set()
+    total = 0
+    for name, value in metadata.items():
+        if not isinstance(name, str) or not _METADATA_NAME.match(name):
+            raise InvalidArgument(
+                f"metadata key {str(name)[:40]!r} is not allowed on Azure: keys must be C# "
+                "identifiers (ASCII letters, digits and '_', not starting with a digit)"
+            )
+        if name.lower() in seen:
+            raise InvalidArgument(f"metadata key {name!r} repeats (Azure keys ignore case)")
+        if name.lower() == FOLDER_MARKER_KEY:
+            raise InvalidArgument(f"metadata key {name!r} is reserved for HNS directories")
+        seen.add(name.lower())
+        if not isinstance(value, str) or not all(" " <= c <= "~" for c in value):
+            raise InvalidArgument(f"metadata value for {name!r} must be printable ASCII on Azure")
+        if value != value.strip():
+            raise InvalidArgument(
+                f"metadata value for {name!r} has leading or trailing spaces, which HTTP drops"
+            )
+        total += len(name) + len(value)
+    if total > _METADATA_LIMIT:
+        raise InvalidArgument(f"metadata is {total} bytes; Azure allows {_METADATA_LIMIT}")
+    return dict(metadata)
+
+
+def folder_prefix(path: str) -> str:
+    """The blob-name prefix of everything below the folder *path*."""
+    return f"{path}/" if path else ""

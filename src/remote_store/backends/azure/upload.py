@@ -1,0 +1,229 @@
+"""Uploads: one Put Blob when the payload is small, staged blocks when it is not.
+
+Either way the blob appears in one request (Put Blob, or the Put Block List commit), so
+readers see the old content or the new; ``overwrite=False`` rides on that request as
+``If-None-Match: *``. The MD5 of the content is computed while it streams through and is
+stored as the blob's Content-MD5.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from azure.storage.blob import BlobBlock, BlobClient, ContentSettings
+
+from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.strategy import (
+    MAX_BLOCKS,
+    Transfer,
+    md5_digest,
+    normalize_etag,
+)
+from remote_store.errors import InvalidArgument
+from remote_store.models import WriteResult, WriteSource
+from remote_store.streams import WritableContent
+
+
+class BlockUploader:
+    """Accepts content piece by piece and lands it as one blob on `finish`.
+
+    Holds at most one single-put payload, or ``max_concurrency`` blocks in flight plus the
+    one filling up. Until `finish` nothing is visible: staged blocks stay uncommitted (the
+    service discards them after a week) and an `abort` simply walks away from them."""
+
+    def __init__(
+        self,
+        blob: BlobClient,
+        key: str,
+        transfer: Transfer,
+        *,
+        overwrite: bool,
+        metadata: dict[str, str] | None,
+    ) -> None:
+        self._blob = blob
+        self._key = key
+        self._transfer = transfer
+        self._overwrite = overwrite
+        self._metadata = metadata
+        self._md5 = hashlib.md5()
+        self._buffer = bytearray()
+        self._size = 0
+        self._block_ids: list[str] = []
+        # Unique per upload: concurrent uploads to one blob must not overwrite each other's
+        # staged blocks, and block ids within a blob must all have the same length.
+        self._id_prefix = uuid.uuid4().hex
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: deque[Future[Any]] = deque()
+        self._done = False
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        if self._done:
+            raise ValueError("upload already finished")
+        self._md5.update(data)
+        self._size += len(data)
+        self._buffer += data
+        staging = self._block_ids or len(self._buffer) > self._transfer.single_put_size
+        if staging:
+            block = self._transfer.block_size
+            while len(self._buffer) >= block:
+                self._stage(bytes(self._buffer[:block]))
+                del self._buffer[:block]
+
+    def finish(self) -> WriteResult:
+        """Commit: one Put Blob, or the last block then one Put Block List."""
+        self._done = True
+        digest = self._md5.digest()
+        settings = ContentSettings(content_md5=bytearray(digest))
+        condition: dict[str, Any] = {} if self._overwrite else {"if_none_match": "*"}
+        try:
+            with translate("write", self._key, create_only=not self._overwrite):
+                if not self._block_ids:
+                    data = bytes(self._buffer)
+                    self._buffer = bytearray()
+                    response = self._blob.upload_blob(
+                        data,
+                        length=len(data),
+                        overwrite=self._overwrite,
+                        metadata=self._metadata,
+                        content_settings=settings,
+                        max_concurrency=1,
+                    )
+                else:
+                    if self._buffer:
+                        self._stage(bytes(self._buffer))
+                        self._buffer = bytearray()
+                    self._drain(0)
+                    response = self._blob.commit_block_list(
+                        [BlobBlock(block_id) for block_id in self._block_ids],
+                        content_settings=settings,
+                        metadata=self._metadata,
+                        **condition,
+                    )
+        finally:
+            self._shutdown()
+        return WriteResult(
+            path=self._key,
+            size=self._size,
+            source=WriteSource.NATIVE,
+            etag=normalize_etag(response.get("etag")),
+            last_modified=response.get("last_modified"),
+            digest=md5_digest(digest),
+            version_id=response.get("version_id"),
+            metadata=dict(self._metadata) if self._metadata is not None else None,
+        )
+
+    def abort(self) -> None:
+        """Give up: wait for blocks in flight, commit nothing."""
+        self._done = True
+        self._buffer = bytearray()
+        for future in self._in_flight:
+            future.cancel()
+        self._shutdown()
+
+    def _stage(self, data: bytes) -> None:
+        if len(self._block_ids) >= MAX_BLOCKS:
+            raise InvalidArgument(
+                f"content needs more than {MAX_BLOCKS} blocks of {self._transfer.block_size} "
+                "bytes; raise client_options['max_block_size']"
+            )
+        block_id = f"{self._id_prefix}{len(self._block_ids):08d}"
+        self._block_ids.append(block_id)
+        concurrency = self._transfer.max_concurrency
+        if concurrency <= 1:
+            with translate("write", self._key):
+                self._blob.stage_block(block_id, data, length=len(data))
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload")
+        self._drain(concurrency - 1)
+        self._in_flight.append(
+            self._pool.submit(self._blob.stage_block, block_id, data, length=len(data))
+        )
+
+    def _drain(self, keep: int) -> None:
+        """Wait until at most *keep* blocks are in flight, re-raising the first failure."""
+        while len(self._in_flight) > keep:
+            future = self._in_flight.popleft()
+            with translate("write", self._key):
+                future.result()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._in_flight.clear()
+
+
+def upload(
+    blob: BlobClient,
+    key: str,
+    content: WritableContent,
+    transfer: Transfer,
+    *,
+    overwrite: bool,
+    metadata: dict[str, str] | None,
+) -> WriteResult:
+    """Write *content* (bytes or a binary stream) to *blob* in the fewest requests."""
+    uploader = BlockUploader(blob, key, transfer, overwrite=overwrite, metadata=metadata)
+    try:
+        if isinstance(content, bytes | bytearray | memoryview):
+            view = memoryview(content).cast("B")
+            step = max(transfer.block_size, transfer.single_put_size)
+            for start in range(0, len(view), step):
+                uploader.feed(view[start : start + step])
+        else:
+            # Read up to the single-put threshold first: a small stream becomes one Put Blob.
+            step = min(transfer.block_size, transfer.single_put_size)
+            while True:
+                chunk = content.read(step)
+                if not chunk:
+                    break
+                if not isinstance(chunk, bytes | bytearray | memoryview):
+                    raise InvalidArgument(
+                        f"stream returned {type(chunk).__name__} from read(); expected bytes"
+                    )
+                uploader.feed(chunk)
+    except BaseException:
+        uploader.abort()
+        raise
+    return uploader.finish()
+
+
+class AtomicWriter(io.RawIOBase):
+    """The stream `open_atomic` yields: content is staged as it is written, committed by
+    `commit` in one request, never made visible by `discard`."""
+
+    def __init__(self, uploader: BlockUploader) -> None:
+        super().__init__()
+        self._uploader = uploader
+        self.result: WriteResult | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        view = memoryview(data).cast("B")
+        self._uploader.feed(view)
+        return len(view)
+
+    def commit(self) -> WriteResult:
+        try:
+            self.result = self._uploader.finish()
+        finally:
+            super().close()
+        return self.result
+
+    def discard(self) -> None:
+        self._uploader.abort()
+        super().close()
+
+    def close(self) -> None:
+        # Closing inside the ``with`` block is harmless: the commit happens on exit.
+        pass

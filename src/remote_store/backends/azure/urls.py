@@ -1,0 +1,130 @@
+"""Azure URLs: endpoints, ``abfss://``/``az://`` locations, and native blob URLs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+from remote_store.errors import ConfigError, InvalidPath
+
+_CONTAINER = re.compile(r"^(?:\$root|\$web|\$logs|[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9])$")
+_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_IP_HOST = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-fA-F:]+\])(?::\d+)?$")
+
+
+@dataclass(frozen=True)
+class AzureLocation:
+    """A parsed Azure URL: container, key below it, and the account when the URL names it."""
+
+    container: str
+    path: str
+    account_name: str | None = None
+    account_url: str | None = None
+
+
+def check_container(name: object) -> str:
+    """Return *name* if it is a valid container name, else raise `ConfigError`."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError("container must be a non-empty str")
+    if not _CONTAINER.match(name):
+        raise ConfigError(
+            f"container {name[:70]!r} is not a valid Azure container name: 3-63 characters, "
+            "lower-case letters, digits and single hyphens, starting and ending alphanumeric"
+        )
+    return name
+
+
+def check_account_name(name: object) -> str:
+    """Return *name* if it is a valid storage account name, else raise `ConfigError`."""
+    if not isinstance(name, str) or not _ACCOUNT.match(name):
+        raise ConfigError(
+            f"account_name {str(name)[:40]!r} is not a valid storage account name: "
+            "3-24 lower-case letters and digits"
+        )
+    return name
+
+
+def blob_endpoint(account_url: str) -> str:
+    """The Blob endpoint for *account_url* (a ``.dfs.`` host becomes ``.blob.``)."""
+    parts = urlsplit(account_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            "account_url must be an http(s) URL such as https://ACCOUNT.blob.core.windows.net"
+        )
+    if parts.query or "sig=" in account_url.lower():
+        raise ConfigError("account_url must not carry a query string; pass a SAS as sas_token=")
+    host = parts.netloc.replace(".dfs.", ".blob.", 1)
+    return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
+
+
+def dfs_endpoint(account_url: str) -> str:
+    """The Data Lake endpoint for *account_url* (unchanged for emulator-style URLs)."""
+    return blob_endpoint(account_url).replace(".blob.", ".dfs.", 1)
+
+
+def account_url_for(account_name: str) -> str:
+    return f"https://{account_name}.blob.core.windows.net"
+
+
+def account_name_of(account_url: str) -> str | None:
+    """The account named by *account_url*: its first host label, or for emulator-style
+    URLs (``http://127.0.0.1:10000/devstoreaccount1``) its first path segment."""
+    parts = urlsplit(account_url)
+    if _IP_HOST.match(parts.netloc):
+        first = parts.path.strip("/").split("/", 1)[0]
+        return first or None
+    label = parts.netloc.split(".", 1)[0]
+    return label if "." in parts.netloc else None
+
+
+def native_url(endpoint: str, container: str, key: str) -> str:
+    """The blob URL of *key* (percent-encoded like the SDK's ``BlobClient.url``)."""
+    base = f"{endpoint}/{container}"
+    return f"{base}/{quote(key, safe='/~')}" if key else base
+
+
+def parse_url(url: str) -> AzureLocation:
+    """Parse ``abfss://container@account.dfs.core.windows.net/path`` (also ``abfs://``),
+    ``az://container/path`` (or ``az://container@account.../path``) and blob or dfs
+    ``https://`` URLs."""
+    if not isinstance(url, str):
+        raise InvalidPath(f"URL must be a str, got {type(url).__name__}")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("abfs", "abfss", "az"):
+        return _parse_fsspec(scheme, parts.netloc, parts.path, url)
+    if scheme in ("http", "https"):
+        return _parse_http(scheme, parts.netloc, parts.path)
+    raise InvalidPath(f"{url[:80]!r} is not an abfss://, az:// or https:// Azure URL", path=url)
+
+
+def _parse_fsspec(scheme: str, netloc: str, path: str, url: str) -> AzureLocation:
+    container, at, host = netloc.partition("@")
+    if not container:
+        raise InvalidPath(f"{url[:80]!r} names no container", path=url)
+    if not at:
+        if scheme != "az":
+            raise InvalidPath(
+                f"{url[:80]!r}: expected {scheme}://CONTAINER@ACCOUNT.dfs...", path=url
+            )
+        return AzureLocation(container=container, path=path.strip("/"))
+    account = host.split(".", 1)[0]
+    https = "http" if scheme == "abfs" and _IP_HOST.match(host) else "https"
+    account_url = blob_endpoint(f"{https}://{host}") if "." in host else account_url_for(account)
+    return AzureLocation(container, path.strip("/"), account, account_url)
+
+
+def _parse_http(scheme: str, netloc: str, path: str) -> AzureLocation:
+    segments = unquote(path).lstrip("/").split("/")
+    if _IP_HOST.match(netloc):  # emulator style: /ACCOUNT/CONTAINER/KEY
+        if len(segments) < 2 or not segments[1]:
+            raise InvalidPath(f"{scheme}://{netloc}{path} names no container", path=path)
+        account, container, rest = segments[0], segments[1], segments[2:]
+        endpoint = f"{scheme}://{netloc}/{account}"
+    else:
+        if not segments[0]:
+            raise InvalidPath(f"{scheme}://{netloc}{path} names no container", path=path)
+        account, container, rest = netloc.split(".", 1)[0], segments[0], segments[1:]
+        endpoint = blob_endpoint(f"{scheme}://{netloc}")
+    return AzureLocation(container, "/".join(rest).strip("/"), account, endpoint)

@@ -1,0 +1,19 @@
+"""Session-wide fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.azure_support import Azurite, run_azurite
+from tests.hns_emulator.fixtures import hns_emulator
+
+__all__ = ["azurite", "hns_emulator"]
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """A running Azurite Blob emulator (started once per session, stopped at its end)."""
+    with run_azurite(tmp_path_factory.mktemp("azurite")) as emulator:
+        yield emulator

@@ -99,9 +99,12 @@ class ConcurrencyTests(SuiteBase):
         versions = [payload(128 * 1024, seed=10), payload(96 * 1024, seed=11)]
         store.write("file.bin", versions[0])
         done = threading.Event()
+        reading = threading.Barrier(3)
         seen: list[bytes] = []
 
         def replace() -> None:
+            # Start replacing only once both readers are running, so they overlap the writes.
+            reading.wait()
             try:
                 for turn in range(20):
                     store.write_atomic("file.bin", versions[(turn + 1) % 2], overwrite=True)
@@ -109,6 +112,7 @@ class ConcurrencyTests(SuiteBase):
                 done.set()
 
         def read() -> None:
+            reading.wait()
             while not done.is_set():
                 seen.append(store.read_bytes("file.bin"))
 

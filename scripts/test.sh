@@ -19,5 +19,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy (strict)"
 .venv/bin/mypy
+echo "== docs (mkdocs build --strict)"
+bash scripts/build-docs.sh --quiet
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

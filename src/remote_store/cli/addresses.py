@@ -1,0 +1,163 @@
+"""Parsing the addresses users type: ``STORE:path``, Azure URLs, and local paths.
+
+Parsing is pure (no I/O beyond one existence check that disambiguates ``name:thing``), so
+it is tested on its own; `remote_store.cli.session` turns an `Address` into a store.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from remote_store.errors import InvalidPath
+
+_STORE_PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*):(?P<path>(?!//).*)\Z", re.S)
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://", re.S)
+_MAGIC = re.compile(r"[*?\[]")
+_AZURE_FSSPEC = ("abfs", "abfss", "az", "wasb", "wasbs")
+_AZURE_HOST = re.compile(r"^(?P<account>[a-z0-9]{3,24})\.(?P<service>blob|dfs)\.(?P<suffix>.+)$")
+
+
+class AddressError(InvalidPath):
+    """An operand that cannot be meant as written; the message says what to write."""
+
+
+Kind = Literal["store", "local", "azure", "stdio"]
+
+
+@dataclass(frozen=True)
+class AzureUrl:
+    """An Azure location: *container*, the *account* when the URL names it, and the
+    endpoint suffix (``core.windows.net`` unless a sovereign cloud is named)."""
+
+    container: str
+    account: str | None = None
+    suffix: str = "core.windows.net"
+    scheme: str = "az"
+
+    def prefix(self) -> str:
+        """The URL of the container, to which a key is appended for display."""
+        if self.scheme == "az" or self.account is None:
+            return f"az://{self.container}/"
+        return f"abfss://{self.container}@{self.account}.dfs.{self.suffix}/"
+
+
+@dataclass(frozen=True)
+class Address:
+    """One command-line operand. *path* is the part inside the store, container or local
+    filesystem; *is_dir_hint* is true when the user wrote a trailing slash."""
+
+    kind: Kind
+    raw: str
+    path: str
+    store: str | None = None
+    azure: AzureUrl | None = None
+
+    @property
+    def is_dir_hint(self) -> bool:
+        return self.raw.endswith(("/", os.sep)) or self.path in ("", ".")
+
+    @property
+    def has_glob(self) -> bool:
+        return self.kind != "stdio" and bool(_MAGIC.search(self.path))
+
+
+def parse_address(text: str, store_names: Collection[str]) -> Address:
+    """Classify *text*: ``-`` (stdin/stdout), an Azure URL, ``STORE:path`` for a configured
+    store, or else a local path. Raises `InvalidPath` for what cannot be meant."""
+    if text == "-":
+        return Address("stdio", text, "")
+    if not text:
+        raise AddressError("empty address; give a local path or STORE:path")
+    url = _URL.match(text)
+    if url is not None:
+        scheme = url.group("scheme").lower()
+        if scheme in _AZURE_FSSPEC or scheme in ("http", "https"):
+            azure, path = parse_azure_url(text)
+            return Address("azure", text, path, azure=azure)
+        if scheme == "file":
+            return Address("local", text, unquote(urlsplit(text).path))
+        raise AddressError(
+            f"unsupported URL scheme {scheme + '://'!r} in {_short(text)!r}; "
+            "use STORE:path, az://, abfss:// or a local path",
+            path=_short(text),
+        )
+    prefixed = _STORE_PREFIX.match(text)
+    if prefixed is not None:
+        name = prefixed.group("name")
+        if name in store_names:
+            return Address("store", text, prefixed.group("path"), store=name)
+        if not os.path.lexists(text):
+            defined = ", ".join(sorted(store_names)) or "(none)"
+            raise AddressError(
+                f"{text!r}: no store named {name!r} (defined stores: {defined}); "
+                f"write ./{text} for a local file",
+                path=text,
+            )
+    return Address("local", text, text)
+
+
+def parse_azure_url(text: str) -> tuple[AzureUrl, str]:
+    """Split an Azure URL into its location and the key below the container.
+
+    Accepts ``abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/key`` (and abfs, wasb[s]),
+    ``az://CONTAINER/key`` (account from the environment), and
+    ``https://ACCOUNT.blob.core.windows.net/CONTAINER/key`` (or ``.dfs.``).
+    """
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if parts.query or parts.fragment:
+        raise AddressError(
+            f"{_short(text)}: Azure URLs take no '?' or '#' part; pass a SAS token through "
+            "AZURE_STORAGE_SAS_TOKEN",
+            path=_short(text),
+        )
+    if scheme in ("http", "https"):
+        host = _AZURE_HOST.match(parts.netloc.lower())
+        container, _, key = unquote(parts.path).lstrip("/").partition("/")
+        if host is None or not container:
+            raise AddressError(
+                f"{_short(text)}: expected https://ACCOUNT.blob.core.windows.net/CONTAINER/path",
+                path=_short(text),
+            )
+        return AzureUrl(container, host.group("account"), host.group("suffix"), "abfss"), key
+    container, at, host_text = parts.netloc.partition("@")
+    key = unquote(parts.path).lstrip("/")
+    if not container:
+        raise AddressError(f"{_short(text)} names no container", path=_short(text))
+    if not at:
+        if scheme != "az":
+            raise AddressError(
+                f"{_short(text)}: expected {scheme}://CONTAINER@ACCOUNT.dfs.core.windows.net/path",
+                path=_short(text),
+            )
+        return AzureUrl(container), key
+    host = _AZURE_HOST.match(host_text.lower())
+    if host is None:
+        raise AddressError(
+            f"{_short(text)}: {host_text!r} is not an Azure storage host "
+            "(ACCOUNT.dfs.core.windows.net)",
+            path=_short(text),
+        )
+    return AzureUrl(container, host.group("account"), host.group("suffix"), scheme), key
+
+
+def split_glob(path: str) -> tuple[str, str]:
+    """``("raw/2026", "*.csv")`` for ``raw/2026/*.csv``: the literal folder to list and the
+    pattern relative to it. Paths without wildcards give ``(path, "")``."""
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        if _MAGIC.search(segment):
+            return "/".join(segments[:index]), "/".join(segments[index:])
+    return path, ""
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """*text* fit for an error message: bounded, and without a query string, which may
+    carry a SAS signature."""
+    text = text.split("?", 1)[0].split("#", 1)[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -54,7 +54,7 @@ class Block:
 
     @property
     def kind(self) -> str:
-        """How the block is tested: skip, include, python, azure, toml, pyproject, shown, or
+        """How the block is tested: skip, include, python, azure, toml, pyproject, json, shown, or
         unknown (which fails the inventory test)."""
         if self.skip is not None:
             return "skip"
@@ -64,6 +64,8 @@ class Block:
             return "azure" if "azure" in self.classes else "python"
         if self.lang == "toml":
             return "pyproject" if "pyproject" in self.classes else "toml"
+        if self.lang == "json":
+            return "json"
         if self.lang in SHOWN_ONLY:
             return "shown"
         return "unknown"

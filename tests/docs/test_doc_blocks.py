@@ -6,6 +6,7 @@ See `tests.docs.blocks` for the conventions (``python {.azure}``, ``# NAME.toml`
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 import types
@@ -127,6 +128,12 @@ def test_page_azure_blocks_run_on_azurite(
     """The page's ``python {.azure}`` blocks run in order against Azurite."""
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     assert _run_page(page, {"azure"}, tmp_path, monkeypatch) > 0
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.kind == "json"], ids=lambda b: b.where)
+def test_json_blocks_parse(block: Block) -> None:
+    """A JSON example (CLI output) is valid JSON."""
+    assert json.loads(block.code) is not None
 
 
 def test_every_block_is_accounted_for() -> None:

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.azure_support import Azurite, run_azurite
+from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
 
-__all__ = ["azurite", "hns_emulator"]
+__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy"]
 
 
 @pytest.fixture(scope="session")

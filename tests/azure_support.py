@@ -170,3 +170,26 @@ def conformance_backend(request: pytest.FixtureRequest) -> Any:
         hns=False,
         reject_write_under_file_ancestor=True,
     )
+
+
+_HNS_CONFORMANCE_CONTAINER = "conformance-hns"
+
+
+def hns_conformance_backend(request: pytest.FixtureRequest) -> Any:
+    """A hierarchical `AzureBackend` on the session's HNS emulator, for the conformance table.
+
+    Like the flat one, every test roots its Store in a fresh folder of one shared
+    filesystem. The filesystem is (re)created when missing, because emulator tests may
+    `reset()` the shared emulator between conformance tests."""
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.blob import BlobServiceClient
+
+    from remote_store.backends.azure import AzureBackend
+
+    emulator = request.getfixturevalue("hns_emulator")
+    service = BlobServiceClient.from_connection_string(emulator.connection_string)
+    with service, suppress(ResourceExistsError):
+        service.create_container(_HNS_CONFORMANCE_CONTAINER)
+    return AzureBackend(
+        _HNS_CONFORMANCE_CONTAINER, connection_string=emulator.connection_string, hns=True
+    )

@@ -18,3 +18,23 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """A running Azurite Blob emulator (started once per session, stopped at its end)."""
     with run_azurite(tmp_path_factory.mktemp("azurite")) as emulator:
         yield emulator
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live",
+        action="store_true",
+        default=False,
+        help="run the tests marked `live` against a real Azure account "
+        "(AZURE_STORAGE_CONNECTION_STRING; see docs/backends/azure.md)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `live` talk to a real account: deselected (not skipped) unless --live."""
+    if config.getoption("--live"):
+        return
+    live = [item for item in items if item.get_closest_marker("live")]
+    if live:
+        config.hook.pytest_deselected(items=live)
+        items[:] = [item for item in items if not item.get_closest_marker("live")]

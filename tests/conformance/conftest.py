@@ -14,7 +14,7 @@ import pytest
 
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
-from tests.azure_support import conformance_backend
+from tests.azure_support import conformance_backend, hns_conformance_backend
 
 
 def _memory(request: pytest.FixtureRequest) -> Backend:
@@ -31,6 +31,7 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "memory": _memory,
     "local": _local,
     "azure": conformance_backend,
+    "azure-hns": hns_conformance_backend,
 }
 
 #: Backend name -> markers its tests carry (e.g. ``[pytest.mark.azure]``), so `-m` selects.

@@ -135,6 +135,11 @@ class HnsEmulator:
             delete_page_size=delete,
         )
 
+    def fail_account_info(self, code: str | None) -> None:
+        """Make GetAccountInfo answer the error *code* (``"AuthorizationPermissionMismatch"``
+        for 403, ``"ServerBusy"`` for 503); ``None`` restores the normal answer."""
+        self._server.account_info_error = code
+
     def set_auth(self, enabled: bool) -> None:
         self._server.auth_enabled = enabled
 
@@ -144,6 +149,7 @@ class HnsEmulator:
             self.namespace.containers.clear()
         self.clear_requests()
         self.set_page_sizes()
+        self.fail_account_info(None)
 
 
 def start_emulator(

@@ -24,6 +24,10 @@ CODES: dict[str, tuple[int, str]] = {
         "Server failed to authenticate the request. Make sure the value of Authorization "
         "header is formed correctly including the signature.",
     ),
+    "AuthorizationPermissionMismatch": (
+        403,
+        "This request is not authorized to perform this operation using this permission.",
+    ),
     "BlobAlreadyExists": (409, "The specified blob already exists."),
     "BlobNotFound": (404, "The specified blob does not exist."),
     "CannotVerifyCopySource": (404, "The specified blob does not exist."),
@@ -41,6 +45,7 @@ CODES: dict[str, tuple[int, str]] = {
     "FilesystemAlreadyExists": (409, "The specified filesystem already exists."),
     "FilesystemNotFound": (404, "The specified filesystem does not exist."),
     "InvalidBlockList": (400, "The specified block list is invalid."),
+    "ServerBusy": (503, "The server is currently unable to receive requests. Please retry."),
     "InvalidDestinationPath": (
         400,
         "The specified path, or an element of the path, is invalid for a rename operation.",

@@ -69,6 +69,9 @@ class EmulatorServer(ThreadingHTTPServer):
             "list_paths_page_size": None,
             "delete_page_size": None,
         }
+        # Test control: GetAccountInfo answers this error code instead (e.g. a 403 for a
+        # container-scoped SAS, a 503 for an outage), see HnsEmulator.fail_account_info.
+        self.account_info_error: str | None = None
         self.log: deque[LoggedRequest] = deque(maxlen=MAX_LOG)
         self.log_lock = threading.Lock()
 
@@ -95,7 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        data = self.rfile.read(length) if length else b""
+        if len(data) < length:
+            # The client went away mid-body. A real server never acts on an incomplete
+            # request, so neither do we (a cut Put Blob must not store a partial blob).
+            raise ConnectionResetError("request body cut short")
+        return data
 
     def _serve(self) -> None:
         srv = self.server
@@ -111,7 +119,11 @@ class _Handler(BaseHTTPRequestHandler):
         dfs = any(m in query for m in _DFS_QUERY_MARKERS) or "x-ms-rename-source" in headers
         if not dfs and "x-ms-copy-source" not in headers and "comp" not in query:
             dfs = headers.get("accept", "").startswith("application/json")
-        body = self._body()
+        try:
+            body = self._body()
+        except ConnectionResetError:
+            self.close_connection = True
+            return
         segments = url.path.lstrip("/").split("/", 2)
         account = unquote(segments[0]) if segments else ""
         req = Request(
@@ -139,6 +151,12 @@ class _Handler(BaseHTTPRequestHandler):
                 srv.key,
             ):
                 raise StorageError("AuthenticationFailed")
+            if (
+                srv.account_info_error is not None
+                and query.get("restype") == "account"
+                and query.get("comp") == "properties"
+            ):
+                raise StorageError(srv.account_info_error)
             if dfs:
                 resp = dfs_api.handle(srv.namespace, req)
             else:

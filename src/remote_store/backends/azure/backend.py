@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -17,9 +16,10 @@ from remote_store.backend import Backend
 from remote_store.backends.azure.clients import build_settings, service_client
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.flat import FlatStrategy
+from remote_store.backends.azure.hierarchical import HierarchicalStrategy
 from remote_store.backends.azure.strategy import AzureContext, AzureStrategy
 from remote_store.backends.azure.urls import check_container, native_url, parse_url
-from remote_store.capabilities import Capability, CapabilitySet
+from remote_store.capabilities import CapabilitySet
 from remote_store.errors import (
     CapabilityNotSupported,
     ConfigError,
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger("remote_store.azure")
 
-_HNS_MODULE = "remote_store.backends.azure.hierarchical"
-
 
 class AzureBackend(Backend):
     """Azure Blob Storage and ADLS Gen2.
@@ -46,7 +44,7 @@ class AzureBackend(Backend):
 
     name: ClassVar[str] = "azure"
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet(
-        FlatStrategy.capabilities | {Capability.ATOMIC_MOVE}
+        FlatStrategy.capabilities | HierarchicalStrategy.capabilities
     )
 
     def __init__(
@@ -156,21 +154,8 @@ class AzureBackend(Backend):
         return self._hns
 
     def _pick(self, hns: bool) -> AzureStrategy:
-        if not hns:
-            return FlatStrategy(self._context)
-        if importlib.util.find_spec(_HNS_MODULE) is None:
-            # HNS strategy: hierarchical.py (next issue) defines HierarchicalStrategy and is
-            # picked up here. Until then flat is used: correct on HNS accounts too, without
-            # atomic rename or empty directories.
-            log.warning(
-                "AzureBackend(container=%r): hierarchical namespace detected, but the "
-                "hierarchical strategy is not available; using the flat Blob strategy.",
-                self._container_name,
-            )
-            return FlatStrategy(self._context)
-        module = importlib.import_module(_HNS_MODULE)
-        strategy: AzureStrategy = module.HierarchicalStrategy(self._context)
-        return strategy
+        strategy = HierarchicalStrategy if hns else FlatStrategy
+        return strategy(self._context)
 
     # ------------------------------------------------------------------ files
 

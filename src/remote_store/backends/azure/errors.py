@@ -120,6 +120,17 @@ def error_code(exc: BaseException) -> str | None:
     return str(code) if code else None
 
 
+def cause_code(error: BaseException) -> str | None:
+    """The service's error code behind an already translated *error* (its ``__cause__``,
+    or its ``__context__`` when it was raised ``from None`` to keep a SAS out of it)."""
+    for inner in (error.__cause__, error.__context__):
+        if inner is not None:
+            code = error_code(inner)
+            if code:
+                return code
+    return None
+
+
 def status_of(exc: BaseException) -> int | None:
     """The HTTP status of *exc*, or ``None`` when no response arrived."""
     status = getattr(exc, "status_code", None)

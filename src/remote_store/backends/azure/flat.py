@@ -7,10 +7,9 @@ never as files.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
@@ -18,69 +17,38 @@ from azure.storage.blob import BlobPrefix, BlobProperties
 
 from remote_store import paths
 from remote_store.backends.azure import errors as azerr
+from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobDataStrategy
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.folders import BATCH_SIZE, delete_markers, delete_names
-from remote_store.backends.azure.reader import BlobReader, Chunk, fetch
 from remote_store.backends.azure.strategy import (
-    AzureStrategy,
     check_metadata,
     file_info,
     folder_prefix,
     is_folder_marker,
 )
 from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
-from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
     DirectoryNotEmpty,
     IsAFolder,
     NotAFolder,
     NotFound,
-    PreconditionFailed,
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
 from remote_store.streams import WritableContent
 
-_COPY_POLL_SECONDS = 0.2
+#: Delete Blob on an HNS account: a directory with children, and a path below a file.
+_HNS_DIRECTORY_NOT_EMPTY = frozenset({"DirectoryIsNotEmpty", "DirectoryNotEmpty"})
+_HNS_BELOW_A_FILE = "OperationNotAllowedInCurrentState"
 
 
-class FlatStrategy(AzureStrategy):
+class FlatStrategy(BlobDataStrategy):
     """Blob Storage without a hierarchical namespace (and the fallback on any account)."""
 
     kind = "flat"
-    capabilities = CapabilitySet(
-        {
-            Capability.READ,
-            Capability.WRITE,
-            Capability.DELETE,
-            Capability.LIST,
-            Capability.MOVE,
-            Capability.COPY,
-            Capability.ATOMIC_WRITE,
-            Capability.GLOB,
-            Capability.RECURSIVE_LIST,
-            Capability.METADATA,
-            Capability.SEEKABLE_READ,
-            Capability.LAZY_READ,
-            Capability.WRITE_RESULT_NATIVE,
-            Capability.USER_METADATA,
-        }
-    )
+    capabilities = DATA_CAPABILITIES
 
     # ------------------------------------------------------------------ probes
-
-    def _properties(self, op: str, path: str) -> BlobProperties | None:
-        """One HEAD; ``None`` when the blob is absent (a missing container still raises)."""
-        try:
-            with translate(op, path):
-                try:
-                    return self.ctx.blob(path).get_blob_properties()
-                except HttpResponseError as exc:
-                    if azerr.is_missing(exc):
-                        return None
-                    raise
-        except NotFound:
-            raise
 
     def _has_children(self, path: str) -> bool:
         """One listing of at most one name below *path*."""
@@ -90,7 +58,7 @@ class FlatStrategy(AzureStrategy):
             ).by_page()
             return any(True for _ in next(pages, []))
 
-    def _missing(self, op: str, path: str, exc: BaseException | None = None) -> RemoteStoreError:
+    def _missing(self, op: str, path: str) -> RemoteStoreError:
         """The error for a file operation that found no blob: a folder, or nothing."""
         if path and self._has_children(path):
             return IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
@@ -111,59 +79,6 @@ class FlatStrategy(AzureStrategy):
             parent = paths.parent(parent)
         if self._has_children(path):
             raise IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
-
-    # ------------------------------------------------------------------ reading
-
-    def _first_chunk(self, op: str, path: str, length: int) -> Chunk | None:
-        """The first ranged GET; ``None`` for an empty blob. Raises for folders."""
-        blob = self.ctx.blob(path)
-        try:
-            with translate(op, path):
-                try:
-                    chunk = fetch(blob, 0, length)
-                except HttpResponseError as exc:
-                    if azerr.is_missing(exc):
-                        raise self._missing(op, path, exc) from None
-                    if azerr.status_of(exc) != 416:
-                        raise
-                    chunk = None  # 416: the blob is empty, or an HNS directory
-        except NotFound:
-            raise
-        if chunk is None:
-            props = self._properties(op, path)
-            if props is None:
-                raise self._missing(op, path)
-            if is_folder_marker(props):
-                raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
-            return None
-        if is_folder_marker(chunk.properties):
-            raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
-        return chunk
-
-    def _reader(self, op: str, path: str, *, seekable: bool) -> BinaryIO:
-        size = self.ctx.transfer.chunk_get_size
-        chunk = self._first_chunk(op, path, size) or Chunk(0, b"", 0, "", None)
-        reader = BlobReader(self.ctx.blob(path), path, chunk, chunk_size=size, seekable=seekable)
-        return cast(BinaryIO, reader)
-
-    def read(self, path: str) -> BinaryIO:
-        return self._reader("read", path, seekable=False)
-
-    def read_seekable(self, path: str) -> BinaryIO:
-        return self._reader("read_seekable", path, seekable=True)
-
-    def read_bytes(self, path: str) -> bytes:
-        blob = self.ctx.blob(path)
-        with translate("read_bytes", path):
-            try:
-                downloader = blob.download_blob(max_concurrency=self.ctx.transfer.max_concurrency)
-            except HttpResponseError as exc:
-                if azerr.is_missing(exc):
-                    raise self._missing("read_bytes", path, exc) from None
-                raise
-            if is_folder_marker(downloader.properties):
-                raise IsAFolder(f"read_bytes {path!r}: is a folder", path=path, backend="azure")
-            return downloader.readall()
 
     # ------------------------------------------------------------------ writing
 
@@ -235,7 +150,10 @@ class FlatStrategy(AzureStrategy):
     def exists(self, path: str) -> bool:
         if not path:
             return True
-        return self._properties("exists", path) is not None or self._has_children(path)
+        # A folder marker (an empty HNS directory seen through the Blob API) alone is no
+        # folder here: folders are prefixes, and exist while something is below them.
+        props = self._properties("exists", path)
+        return (props is not None and not is_folder_marker(props)) or self._has_children(path)
 
     def delete(self, path: str, *, missing_ok: bool) -> None:
         with translate("delete", path):
@@ -243,7 +161,14 @@ class FlatStrategy(AzureStrategy):
                 self.ctx.blob(path).delete_blob()
                 return
             except HttpResponseError as exc:
-                if not azerr.is_missing(exc):
+                code = azerr.error_code(exc)
+                if code in _HNS_DIRECTORY_NOT_EMPTY:
+                    # An HNS account seen through the Blob API refuses to delete a
+                    # directory that has children: the path is a folder.
+                    raise IsAFolder(
+                        f"delete {path!r}: is a folder", path=path, backend="azure"
+                    ) from None
+                if not azerr.is_missing(exc) and code != _HNS_BELOW_A_FILE:
                     raise
         error = self._missing("delete", path)
         if isinstance(error, IsAFolder) or not missing_ok:
@@ -262,30 +187,7 @@ class FlatStrategy(AzureStrategy):
         if not self.ctx.reject_write_under_file_ancestor and self._has_children(dst):
             # Unlike a write, a copy is not budgeted to one request: refuse a folder target.
             raise IsAFolder(f"{op} {dst!r}: is a folder, not a file", path=dst, backend="azure")
-        target = self.ctx.blob(dst)
-        conditions: dict[str, Any] = {
-            "source_etag": source.etag,
-            "source_match_condition": MatchConditions.IfNotModified,
-        }
-        if not overwrite:
-            conditions["if_none_match"] = "*"
-        with translate(op, dst, create_only=not overwrite):
-            started = target.start_copy_from_url(self.ctx.blob(src).url, **conditions)
-            status, copy_id = started.get("copy_status"), started.get("copy_id")
-            while status == "pending":
-                time.sleep(_COPY_POLL_SECONDS)
-                props = target.get_blob_properties()
-                if props.copy.id != copy_id:
-                    raise PreconditionFailed(
-                        f"{op} {dst!r}: another copy replaced this one", path=dst, backend="azure"
-                    )
-                status = props.copy.status
-                if status == "success" and props.size != source.size:
-                    raise PreconditionFailed(
-                        f"{op} {dst!r}: copied size differs from the source", path=dst
-                    )
-        if status != "success":
-            raise RemoteStoreError(f"{op} {src!r} -> {dst!r}: copy ended {status!r}", path=dst)
+        self._server_copy(op, source, src, dst, overwrite=overwrite)
         return source
 
     def copy(self, src: str, dst: str, *, overwrite: bool) -> None:
@@ -313,7 +215,11 @@ class FlatStrategy(AzureStrategy):
                 name_starts_with=prefix or None, delimiter="/", include=["metadata"]
             ):
                 name = item.name
-                if isinstance(item, BlobPrefix) or is_folder_marker(item):
+                if not isinstance(item, BlobPrefix) and is_folder_marker(item):
+                    # Never a file; a folder only if something is below it, and then the
+                    # delimiter reports its prefix too.
+                    continue
+                if isinstance(item, BlobPrefix):
                     folder = name.rstrip("/")
                     if folder not in seen and folder != path:
                         seen.add(folder)
@@ -378,8 +284,11 @@ class FlatStrategy(AzureStrategy):
                 raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
             if not is_folder_marker(own):
                 raise NotAFolder(f"delete_folder {path!r}: is a file", path=path, backend="azure")
-            markers.append(path)
-        elif any(marker != prefix for marker in markers):
+            # A lone folder marker is no folder on this strategy (see exists): missing.
+            if missing_ok:
+                return
+            raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
+        if any(marker != prefix for marker in markers):
             # HNS directories seen as blobs: then *path* is one too, and goes last.
             markers.append(path)
         if markers:

@@ -1,0 +1,149 @@
+"""The Blob-endpoint data path both strategies share: HEAD, ranged reads, server-side copy.
+
+On either account kind a file's bytes are cheapest over the Blob endpoint (one GET per
+range, one HEAD for its properties, one Copy Blob), so the two strategies differ only in
+what a miss means: on a flat namespace a missing blob may still be a folder (a prefix),
+on a hierarchical one it is simply missing. Subclasses say so in `_missing`.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from typing import Any, BinaryIO, cast
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError
+from azure.storage.blob import BlobProperties
+
+from remote_store.backends.azure import errors as azerr
+from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.reader import BlobReader, Chunk, fetch
+from remote_store.backends.azure.strategy import AzureStrategy, is_folder_marker
+from remote_store.capabilities import Capability, CapabilitySet
+from remote_store.errors import IsAFolder, NotFound, PreconditionFailed, RemoteStoreError
+
+_COPY_POLL_SECONDS = 0.2
+
+#: What every Azure strategy honours; a strategy may add to it (HNS: ATOMIC_MOVE).
+DATA_CAPABILITIES = CapabilitySet(
+    {
+        Capability.READ,
+        Capability.WRITE,
+        Capability.DELETE,
+        Capability.LIST,
+        Capability.MOVE,
+        Capability.COPY,
+        Capability.ATOMIC_WRITE,
+        Capability.GLOB,
+        Capability.RECURSIVE_LIST,
+        Capability.METADATA,
+        Capability.SEEKABLE_READ,
+        Capability.LAZY_READ,
+        Capability.WRITE_RESULT_NATIVE,
+        Capability.USER_METADATA,
+    }
+)
+
+
+class BlobDataStrategy(AzureStrategy):
+    """Reads, HEADs and copies over the Blob endpoint; the namespace is the subclass's."""
+
+    @abstractmethod
+    def _missing(self, op: str, path: str) -> RemoteStoreError:
+        """The error for a file operation that found no blob at *path*."""
+
+    def _properties(self, op: str, path: str) -> BlobProperties | None:
+        """One HEAD; ``None`` when the blob is absent (a missing container still raises)."""
+        with translate(op, path):
+            try:
+                return self.ctx.blob(path).get_blob_properties()
+            except HttpResponseError as exc:
+                if azerr.is_missing(exc):
+                    return None
+                raise
+
+    # ------------------------------------------------------------------ reading
+
+    def _first_chunk(self, op: str, path: str, length: int) -> Chunk | None:
+        """The first ranged GET; ``None`` for an empty blob. Raises for folders."""
+        blob = self.ctx.blob(path)
+        try:
+            with translate(op, path):
+                try:
+                    chunk = fetch(blob, 0, length)
+                except HttpResponseError as exc:
+                    if azerr.is_missing(exc):
+                        raise self._missing(op, path) from None
+                    if azerr.status_of(exc) != 416:
+                        raise
+                    chunk = None  # 416: the blob is empty, or an HNS directory
+        except NotFound:
+            raise
+        if chunk is None:
+            props = self._properties(op, path)
+            if props is None:
+                raise self._missing(op, path)
+            if is_folder_marker(props):
+                raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
+            return None
+        if is_folder_marker(chunk.properties):
+            raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
+        return chunk
+
+    def _reader(self, op: str, path: str, *, seekable: bool) -> BinaryIO:
+        size = self.ctx.transfer.chunk_get_size
+        chunk = self._first_chunk(op, path, size) or Chunk(0, b"", 0, "", None)
+        reader = BlobReader(self.ctx.blob(path), path, chunk, chunk_size=size, seekable=seekable)
+        return cast(BinaryIO, reader)
+
+    def read(self, path: str) -> BinaryIO:
+        return self._reader("read", path, seekable=False)
+
+    def read_seekable(self, path: str) -> BinaryIO:
+        return self._reader("read_seekable", path, seekable=True)
+
+    def read_bytes(self, path: str) -> bytes:
+        blob = self.ctx.blob(path)
+        with translate("read_bytes", path):
+            try:
+                downloader = blob.download_blob(max_concurrency=self.ctx.transfer.max_concurrency)
+            except HttpResponseError as exc:
+                if azerr.is_missing(exc):
+                    raise self._missing("read_bytes", path) from None
+                raise
+            if is_folder_marker(downloader.properties):
+                raise IsAFolder(f"read_bytes {path!r}: is a folder", path=path, backend="azure")
+            return downloader.readall()
+
+    # ------------------------------------------------------------------ copy
+
+    def _server_copy(
+        self, op: str, source: BlobProperties, src: str, dst: str, *, overwrite: bool
+    ) -> None:
+        """Copy Blob pinned to the source's ETag, ``If-None-Match: *`` unless *overwrite*,
+        polled until it is no longer pending."""
+        target = self.ctx.blob(dst)
+        conditions: dict[str, Any] = {
+            "source_etag": source.etag,
+            "source_match_condition": MatchConditions.IfNotModified,
+        }
+        if not overwrite:
+            conditions["if_none_match"] = "*"
+        with translate(op, dst, create_only=not overwrite):
+            started = target.start_copy_from_url(self.ctx.blob(src).url, **conditions)
+            status, copy_id = started.get("copy_status"), started.get("copy_id")
+            while status == "pending":
+                time.sleep(_COPY_POLL_SECONDS)
+                props = target.get_blob_properties()
+                if props.copy.id != copy_id:
+                    raise PreconditionFailed(
+                        f"{op} {dst!r}: another copy replaced this one", path=dst, backend="azure"
+                    )
+                status = props.copy.status
+                if status == "success" and props.size != source.size:
+                    raise PreconditionFailed(
+                        f"{op} {dst!r}: copied size differs from the source", path=dst
+                    )
+        if status != "success":
+            raise RemoteStoreError(f"{op} {src!r} -> {dst!r}: copy ended {status!r}", path=dst)

@@ -1,0 +1,393 @@
+"""The hierarchical-namespace (ADLS Gen2) strategy: real directories, atomic rename.
+
+Bytes travel over the Blob endpoint, which is cheapest on HNS too: a small write is one
+Put Blob (it creates missing parent directories), a large one staged blocks and one Put
+Block List, reads are ranged GETs, file properties one HEAD. The namespace travels over
+DFS: rename, recursive delete and listings.
+
+What the service tells us natively, and what it does not (recordings README 4-6):
+
+* A blob HEAD of a directory answers 200 with ``hdi_isfolder=true``, so one HEAD tells a
+  file, a directory and nothing apart; a miss is a miss (no listing to look for a folder).
+* A write below a file is refused (Put Blob 404 ``BlobNotFound``, Put Block / Put Block
+  List 409 ``OperationNotAllowedInCurrentState``); a write onto a directory is refused
+  too. Which of the two it was costs one HEAD, on the failure path only.
+* Delete Blob and Path - Delete both remove an *empty directory*, Path - Delete with
+  ``recursive=true`` removes a *file*, and Path - Create (rename) moves a *directory*:
+  none of them can be told to act on one resource type only. So ``delete``,
+  ``delete_folder`` and ``move`` HEAD first and pin the request to the ETag they saw
+  (``If-Match`` / ``x-ms-source-if-match``): one HEAD plus one request, and never the
+  wrong kind of entry even under races.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, BinaryIO, cast
+from urllib.parse import quote
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError
+from azure.storage.blob import BlobProperties
+
+from remote_store import paths
+from remote_store.backends.azure import dfs_listing
+from remote_store.backends.azure import errors as azerr
+from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobDataStrategy
+from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.strategy import check_metadata, file_info, is_folder_marker
+from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
+from remote_store.capabilities import Capability, CapabilitySet
+from remote_store.errors import (
+    AlreadyExists,
+    InvalidPath,
+    IsAFolder,
+    NotAFolder,
+    NotFound,
+    PreconditionFailed,
+    RemoteStoreError,
+)
+from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
+from remote_store.streams import WritableContent
+
+#: Service codes of a write refused by the namespace: a file ancestor, or a directory at
+#: the target (Put Blob, Put Block, Put Block List, Copy Blob, rename).
+_REFUSED_BY_NAMESPACE = frozenset(
+    {
+        "BlobNotFound",
+        "OperationNotAllowedInCurrentState",
+        "PathConflict",
+        "InvalidSourceOrDestinationResourceType",
+    }
+)
+#: Times a HEAD-then-act operation starts over when its target changed in between.
+_ATTEMPTS = 3
+
+
+class HierarchicalStrategy(BlobDataStrategy):
+    """ADLS Gen2: a hierarchical namespace over the Blob (data) and DFS (namespace) APIs."""
+
+    kind = "hierarchical"
+    capabilities = CapabilitySet(DATA_CAPABILITIES | {Capability.ATOMIC_MOVE})
+
+    # ------------------------------------------------------------------ probes
+
+    def _missing(self, op: str, path: str) -> RemoteStoreError:
+        # A directory answers HEAD and GET: what is not found is not there (or below a file).
+        return NotFound(f"{op} {path!r}: no such file", path=path, backend="azure")
+
+    def _file(self, op: str, path: str) -> BlobProperties:
+        """One HEAD that must find a file."""
+        props = self._properties(op, path)
+        if props is None:
+            raise self._missing(op, path)
+        if is_folder_marker(props):
+            raise IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
+        return props
+
+    def _filesystem(self) -> Any:
+        assert self.ctx.filesystem is not None, "the backend supplies the Data Lake client"
+        return self.ctx.filesystem()
+
+    def _refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
+        """The precise error for a write to *path* the service refused with *error*.
+
+        ``AlreadyExists`` or a namespace refusal may mean a directory sits at *path*
+        (`IsAFolder`); a namespace refusal otherwise means an ancestor is a file
+        (`NotAFolder`). Costs one HEAD, only when the write has already failed."""
+        refused = azerr.cause_code(error) in _REFUSED_BY_NAMESPACE
+        if not (refused or isinstance(error, AlreadyExists)):
+            return error
+        props = self._properties(op, path)
+        if props is not None and is_folder_marker(props):
+            return IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
+        if not refused:
+            return error
+        return NotAFolder(f"{op} {path!r}: an ancestor is a file", path=path, backend="azure")
+
+    # ------------------------------------------------------------------ writing
+
+    def write(
+        self,
+        path: str,
+        content: WritableContent,
+        *,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        atomic: bool,
+    ) -> WriteResult:
+        # A committed Put Blob or Put Block List is atomic on HNS as on flat accounts
+        # (uncommitted blocks are invisible), so write_atomic needs no temporary file and
+        # rename: one request for a small payload, and never a partial file.
+        checked = check_metadata(metadata)
+        try:
+            return upload(
+                self.ctx.blob(path),
+                path,
+                content,
+                self.ctx.transfer,
+                overwrite=overwrite,
+                metadata=checked,
+            )
+        except (NotFound, InvalidPath, AlreadyExists) as error:
+            refined = self._refused("write", path, error)
+            if refined is error:
+                raise
+            raise refined from error
+
+    @contextmanager
+    def open_atomic(
+        self, path: str, *, overwrite: bool, metadata: Mapping[str, str] | None
+    ) -> Iterator[BinaryIO]:
+        checked = check_metadata(metadata)
+        uploader = BlockUploader(
+            self.ctx.blob(path), path, self.ctx.transfer, overwrite=overwrite, metadata=checked
+        )
+        writer = _RefiningWriter(uploader, lambda error: self._refused("open_atomic", path, error))
+        try:
+            yield cast(BinaryIO, writer)
+        except BaseException:
+            writer.discard()
+            raise
+        writer.commit()
+
+    # ------------------------------------------------------------------ file queries
+
+    def get_file_info(self, path: str) -> FileInfo:
+        return file_info(path, self._file("get_file_info", path))
+
+    def head(self, path: str) -> FileInfo | None:
+        props = self._properties("head", path)
+        if props is None:
+            return None
+        if is_folder_marker(props):
+            raise IsAFolder(f"head {path!r}: is a folder", path=path, backend="azure")
+        return file_info(path, props)
+
+    def is_file(self, path: str) -> bool:
+        if not path:
+            return False
+        props = self._properties("is_file", path)
+        return props is not None and not is_folder_marker(props)
+
+    def exists(self, path: str) -> bool:
+        return not path or self._properties("exists", path) is not None
+
+    def is_folder(self, path: str) -> bool:
+        if not path:
+            return True
+        props = self._properties("is_folder", path)
+        return props is not None and is_folder_marker(props)
+
+    # ------------------------------------------------------------------ delete
+
+    def delete(self, path: str, *, missing_ok: bool) -> None:
+        for _ in range(_ATTEMPTS):
+            props = self._properties("delete", path)
+            if props is None:
+                if missing_ok:
+                    return
+                raise self._missing("delete", path)
+            if is_folder_marker(props):
+                raise IsAFolder(f"delete {path!r}: is a folder", path=path, backend="azure")
+            with translate("delete", path):
+                try:
+                    # Pinned to the file the HEAD saw: Delete Blob would also remove an
+                    # empty directory that took its place.
+                    self.ctx.blob(path).delete_blob(
+                        etag=props.etag, match_condition=MatchConditions.IfNotModified
+                    )
+                    return
+                except HttpResponseError as exc:
+                    if azerr.is_missing(exc):
+                        if missing_ok:
+                            return
+                        raise self._missing("delete", path) from None
+                    if azerr.status_of(exc) != 412:
+                        raise
+            # 412: the file was replaced since the HEAD; look again.
+        raise PreconditionFailed(
+            f"delete {path!r}: kept changing while being deleted", path=path, backend="azure"
+        )
+
+    def delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
+        if not path:
+            raise InvalidPath("the root folder cannot be deleted", path=path, backend="azure")
+        for _ in range(_ATTEMPTS):
+            props = self._properties("delete_folder", path)
+            if props is None:
+                if missing_ok:
+                    return
+                raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
+            if not is_folder_marker(props):
+                raise NotAFolder(f"delete_folder {path!r}: is a file", path=path, backend="azure")
+            directory = self._filesystem().get_directory_client(path)
+            with translate("delete_folder", path):
+                try:
+                    # One Path - Delete. The public delete_directory() always sends
+                    # recursive=true, so the non-recursive form (which the service refuses
+                    # on a non-empty directory with 409 DirectoryNotEmpty, no listing
+                    # needed) goes through the client's own _delete. The SDK follows
+                    # x-ms-continuation itself when the service pages a large delete.
+                    directory._delete(
+                        recursive=recursive,
+                        etag=props.etag,
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                    return
+                except HttpResponseError as exc:
+                    if azerr.is_missing(exc):
+                        if missing_ok:
+                            return
+                        raise NotFound(
+                            f"folder {path!r} does not exist", path=path, backend="azure"
+                        ) from None
+                    if azerr.status_of(exc) != 412:
+                        raise
+            # 412: the directory was replaced (or, on services that re-stamp directories,
+            # changed below) since the HEAD; look again.
+        raise PreconditionFailed(
+            f"delete_folder {path!r}: kept changing while being deleted",
+            path=path,
+            backend="azure",
+        )
+
+    # ------------------------------------------------------------------ copy, move
+
+    def copy(self, src: str, dst: str, *, overwrite: bool) -> None:
+        source = self._file("copy", src)
+        try:
+            self._server_copy("copy", source, src, dst, overwrite=overwrite)
+        except (NotFound, InvalidPath, AlreadyExists) as error:
+            refined = self._refused("copy", dst, error)
+            if refined is error:
+                raise
+            raise refined from error
+
+    def move(self, src: str, dst: str, *, overwrite: bool) -> None:
+        """One DFS rename, atomic. The HEAD before it refuses a directory source (a rename
+        would move the whole subtree) and pins the rename to the file it saw."""
+        for _ in range(_ATTEMPTS):
+            source = self._file("move", src)
+            if self._rename(src, dst, source, overwrite=overwrite):
+                return
+        raise PreconditionFailed(
+            f"move {src!r}: kept changing while being moved", path=src, backend="azure"
+        )
+
+    def _rename(self, src: str, dst: str, source: BlobProperties, *, overwrite: bool) -> bool:
+        """Rename *src* (as *source* describes it) to *dst*; False if *src* changed since."""
+        # rename_file() builds the source header from quote(unquote(path)): pre-quote the
+        # key so names holding '%' reach the service unchanged.
+        client = self._filesystem().get_file_client(quote(src, safe=""))
+        conditions: dict[str, Any] = {
+            "source_etag": source.etag,
+            "source_match_condition": MatchConditions.IfNotModified,
+        }
+        if not overwrite:
+            conditions["match_condition"] = MatchConditions.IfMissing  # If-None-Match: *
+        target = f"{self.ctx.container_name}/{dst}"
+        made_parent = False
+        while True:
+            try:
+                with translate("move", dst):
+                    try:
+                        client.rename_file(target, **conditions)
+                        return True
+                    except HttpResponseError as exc:
+                        code = azerr.error_code(exc)
+                        if code == "RenameDestinationParentPathNotFound" and not made_parent:
+                            made_parent = True
+                        elif azerr.status_of(exc) == 412:
+                            return self._source_changed(src, dst, source, overwrite=overwrite)
+                        else:
+                            raise
+            except (InvalidPath, AlreadyExists) as error:
+                refined = self._refused("move", dst, error)
+                if refined is error:
+                    raise
+                raise refined from error
+            # Unlike a blob write, a rename does not create the destination's parents.
+            self._make_directory("move", paths.parent(dst))
+
+    def _source_changed(
+        self, src: str, dst: str, source: BlobProperties, *, overwrite: bool
+    ) -> bool:
+        """After a 412 on a rename: which condition failed? Raise `AlreadyExists` when it
+        was the destination's ``If-None-Match: *`` (the service may answer that with 412
+        as well as 409); return False when it was the source's ETag."""
+        if not overwrite:
+            now = self._properties("move", src)
+            if now is not None and now.etag == source.etag:
+                raise AlreadyExists(
+                    f"move {src!r} -> {dst!r}: the destination exists", path=dst, backend="azure"
+                )
+        return False
+
+    def _make_directory(self, op: str, path: str) -> None:
+        """Create the directory *path* and its missing ancestors (one Path - Create)."""
+        directory = self._filesystem().get_directory_client(path)
+        try:
+            with translate(op, path, create_only=True):
+                # If-None-Match: * leaves a directory someone else just made untouched.
+                directory.create_directory(match_condition=MatchConditions.IfMissing)
+        except AlreadyExists:
+            if not self.is_folder(path):
+                raise NotAFolder(f"{op}: {path!r} is a file", path=path, backend="azure") from None
+        except InvalidPath as error:
+            raise NotAFolder(
+                f"{op}: {path!r} is or is below a file", path=path, backend="azure"
+            ) from error
+
+    # ------------------------------------------------------------------ folders
+
+    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+        return dfs_listing.children(self.ctx, path)
+
+    def list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
+        return dfs_listing.files(self.ctx, path, recursive=recursive)
+
+    def get_folder_info(self, path: str) -> FolderInfo:
+        if path:
+            props = self._properties("get_folder_info", path)
+            if props is None:
+                raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
+            if not is_folder_marker(props):
+                raise NotAFolder(f"{path!r} is a file, not a folder", path=path, backend="azure")
+        count = total = 0
+        newest = None
+        for info in self.list_files(path, recursive=True):
+            count += 1
+            total += info.size
+            if info.modified is not None and (newest is None or info.modified > newest):
+                newest = info.modified
+        return FolderInfo(path=path, file_count=count, total_size=total, modified=newest)
+
+
+class _RefiningWriter(AtomicWriter):
+    """`AtomicWriter` whose upload errors (staging or commit) name the namespace's reason."""
+
+    def __init__(
+        self, uploader: BlockUploader, refine: Callable[[RemoteStoreError], RemoteStoreError]
+    ) -> None:
+        super().__init__(uploader)
+        self._refine = refine
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)
+        except (NotFound, InvalidPath, AlreadyExists) as error:
+            refined = self._refine(error)
+            if refined is error:
+                raise
+            raise refined from error
+
+    def commit(self) -> WriteResult:
+        try:
+            return super().commit()
+        except (NotFound, InvalidPath, AlreadyExists) as error:
+            refined = self._refine(error)
+            if refined is error:
+                raise
+            raise refined from error

@@ -70,7 +70,7 @@ class FakeBackend(Backend):
     def write(self, path: str, content: Any, **kwargs: Any) -> WriteResult:
         raise NotImplementedError
 
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
+    def delete(self, path: str, *, missing_ok: bool = False, **kwargs: Any) -> None:
         raise NotFound(path, path=path)
 
     def get_file_info(self, path: str) -> FileInfo:

@@ -58,12 +58,17 @@ class Backend(ABC):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
-        """Write *content* to *path*; with ``overwrite=False`` fail if it exists."""
+        """Write *content* to *path*; with ``overwrite=False`` fail if it exists.
+
+        *if_match* (only passed to backends declaring ``CONDITIONAL_WRITE``, always with
+        ``overwrite=True``): replace the file only if its etag still equals it, decided
+        atomically; otherwise `PreconditionFailed`, or `NotFound` when no file is there."""
 
     @abstractmethod
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
-        """Delete the file at *path*."""
+    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
+        """Delete the file at *path* (only if its etag equals *if_match*, when given)."""
 
     @abstractmethod
     def get_file_info(self, path: str) -> FileInfo:
@@ -130,10 +135,13 @@ class Backend(ABC):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
         """Write so readers see the old content or the new, never a part. Default: `write`,
         which is atomic only on backends whose single write already is."""
-        return self.write(path, content, overwrite=overwrite, metadata=metadata)
+        return self.write(
+            path, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
+        )
 
     @contextmanager
     def open_atomic(
@@ -142,13 +150,20 @@ class Backend(ABC):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> Iterator[BinaryIO]:
         """Yield a writable stream committed with `write_atomic` only if the block exits
-        cleanly. Default: spools to memory or a temporary file first."""
+        cleanly (*if_match* is checked then). Default: spools to memory or a temporary file."""
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT) as spool:
             yield cast(BinaryIO, spool)
             spool.seek(0)
-            self.write_atomic(path, cast(BinaryIO, spool), overwrite=overwrite, metadata=metadata)
+            self.write_atomic(
+                path,
+                cast(BinaryIO, spool),
+                overwrite=overwrite,
+                metadata=metadata,
+                **if_match_kwargs(if_match),
+            )
 
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """Copy the file *src* to *dst* with its metadata. Default: streams through the client."""
@@ -156,9 +171,14 @@ class Backend(ABC):
         with self.read(src) as stream:
             self.write(dst, stream, overwrite=overwrite, metadata=info.metadata or None)
 
-    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+    def move(
+        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
+    ) -> None:
         """Move the file *src* to *dst*. Default: copy then delete, not atomic: a failure
-        between the two leaves both files in place, never neither."""
+        between the two leaves both files in place, never neither. A backend declaring
+        ``CONDITIONAL_WRITE`` overrides it to honour *if_match* (on the source)."""
+        if if_match is not None:
+            raise CapabilityNotSupported("CONDITIONAL_WRITE", backend=self.name, path=src)
         self.copy(src, dst, overwrite=overwrite)
         self.delete(src)
 
@@ -233,3 +253,9 @@ class Backend(ABC):
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+def if_match_kwargs(if_match: str | None) -> dict[str, Any]:
+    """``{"if_match": etag}``, or nothing: a backend without ``CONDITIONAL_WRITE`` may not
+    accept the keyword at all."""
+    return {} if if_match is None else {"if_match": if_match}

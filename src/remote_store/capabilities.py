@@ -30,6 +30,8 @@ class Capability(StrEnum):
     ATOMIC_MOVE = "atomic_move"
     WRITE_RESULT_NATIVE = "write_result_native"
     USER_METADATA = "user_metadata"
+    #: ``if_match=`` on write, write_atomic, open_atomic, delete and move (compare-and-swap).
+    CONDITIONAL_WRITE = "conditional_write"
 
     def __str__(self) -> str:
         return self.name

@@ -15,11 +15,12 @@ from dataclasses import replace
 from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from remote_store import globbing, paths
-from remote_store.backend import Backend
+from remote_store.backend import Backend, if_match_kwargs
 from remote_store.capabilities import Capability
 from remote_store.errors import (
     InvalidArgument,
     InvalidPath,
+    PreconditionFailed,
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
@@ -236,15 +237,19 @@ class Store:
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
         """Write bytes or a binary stream to *path*. With ``overwrite=False`` (the default) an
-        existing file raises `AlreadyExists`, decided atomically by the backend."""
+        existing file raises `AlreadyExists`, decided atomically by the backend. With
+        ``overwrite=True, if_match=etag`` the file is replaced only if its etag is still
+        *etag* (compare-and-swap): else `PreconditionFailed`, or `NotFound` if it is gone."""
         key = self._key(path)
         check_content(content)
-        self._check_write_options(overwrite, metadata)
-        return self._result(
-            self._backend.write(key, content, overwrite=overwrite, metadata=metadata)
+        self._check_write_options(overwrite, metadata, if_match)
+        result = self._backend.write(
+            key, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
         )
+        return self._result(result)
 
     def write_text(
         self,
@@ -254,6 +259,7 @@ class Store:
         encoding: str = "utf-8",
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
         """Encode *text* and `write` it."""
         if not isinstance(text, str):
@@ -262,7 +268,7 @@ class Store:
             data = text.encode(encoding)
         except (UnicodeEncodeError, LookupError) as error:
             raise InvalidArgument(f"cannot encode text as {encoding}: {error}") from None
-        return self.write(path, data, overwrite=overwrite, metadata=metadata)
+        return self.write(path, data, overwrite=overwrite, metadata=metadata, if_match=if_match)
 
     @_gated(Capability.ATOMIC_WRITE)
     def write_atomic(
@@ -272,12 +278,16 @@ class Store:
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
-        """Write so that readers see the previous content or the new, never a part of it."""
+        """Write so that readers see the previous content or the new, never a part of it;
+        *if_match* as for `write`."""
         key = self._key(path)
         check_content(content)
-        self._check_write_options(overwrite, metadata)
-        result = self._backend.write_atomic(key, content, overwrite=overwrite, metadata=metadata)
+        self._check_write_options(overwrite, metadata, if_match)
+        result = self._backend.write_atomic(
+            key, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
+        )
         return self._result(result)
 
     def open_atomic(
@@ -286,20 +296,28 @@ class Store:
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> AbstractContextManager[BinaryIO]:
         """A writable stream whose content lands at *path* atomically when the block exits
-        cleanly; an exception inside the block leaves *path* untouched."""
+        cleanly; an exception inside the block leaves *path* untouched. *if_match* is
+        decided when the content lands."""
         self._require(Capability.ATOMIC_WRITE)
         key = self._key(path)
-        self._check_write_options(overwrite, metadata)
-        return self._atomic_writer(key, overwrite, metadata)
+        self._check_write_options(overwrite, metadata, if_match)
+        return self._atomic_writer(key, overwrite, metadata, if_match)
 
     @contextmanager
     def _atomic_writer(
-        self, key: str, overwrite: bool, metadata: Mapping[str, str] | None
+        self,
+        key: str,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None,
     ) -> Iterator[BinaryIO]:
         with self._translated():
-            manager = self._backend.open_atomic(key, overwrite=overwrite, metadata=metadata)
+            manager = self._backend.open_atomic(
+                key, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
+            )
             stream = manager.__enter__()
         try:
             yield stream
@@ -317,9 +335,25 @@ class Store:
             with self._translated():
                 manager.__exit__(None, None, None)
 
-    def _check_write_options(self, overwrite: object, metadata: object) -> None:
+    def _check_if_match(self, if_match: object) -> None:
+        """An etag must be a non-empty str, and the backend must declare CONDITIONAL_WRITE."""
+        if if_match is None:
+            return
+        self._require(Capability.CONDITIONAL_WRITE)
+        if not isinstance(if_match, str) or not if_match or if_match != if_match.strip():
+            raise InvalidArgument(f"if_match must be an etag (non-empty str), got {if_match!r}")
+
+    def _check_write_options(
+        self, overwrite: object, metadata: object, if_match: object = None
+    ) -> None:
         if not isinstance(overwrite, bool):
             raise InvalidArgument(f"overwrite must be a bool, got {type(overwrite).__name__}")
+        self._check_if_match(if_match)
+        if if_match is not None and not overwrite:
+            raise InvalidArgument(
+                "if_match replaces an existing file: pass overwrite=True with it "
+                "(overwrite=False asks for the file not to exist)"
+            )
         if metadata is None:
             return
         self._require(Capability.USER_METADATA)
@@ -339,9 +373,12 @@ class Store:
     # ------------------------------------------------------------------ deleting
 
     @_gated(Capability.DELETE)
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
-        """Delete the file at *path*; a missing file raises `NotFound` unless *missing_ok*."""
-        self._backend.delete(self._key(path), missing_ok=missing_ok)
+    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
+        """Delete the file at *path*; a missing file raises `NotFound` unless *missing_ok*.
+        With *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
+        key = self._key(path)
+        self._check_if_match(if_match)
+        self._backend.delete(key, missing_ok=missing_ok, **if_match_kwargs(if_match))
 
     @_gated(Capability.DELETE)
     def delete_folder(
@@ -353,13 +390,18 @@ class Store:
     # ------------------------------------------------------------------ moving, copying
 
     @_gated(Capability.MOVE)
-    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE)."""
+    def move(
+        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
+    ) -> None:
+        """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE).
+        With *if_match*, only if the source's etag still equals it (else `PreconditionFailed`);
+        *overwrite* is about the destination."""
         src_key, dst_key = self._key(src), self._key(dst)
-        if self._same_file(src_key, dst_key):
+        self._check_if_match(if_match)
+        if self._same_file(src_key, dst_key, if_match):
             return
         self._check_write_options(overwrite, None)
-        self._backend.move(src_key, dst_key, overwrite=overwrite)
+        self._backend.move(src_key, dst_key, overwrite=overwrite, **if_match_kwargs(if_match))
 
     @_gated(Capability.COPY)
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
@@ -370,11 +412,18 @@ class Store:
         self._check_write_options(overwrite, None)
         self._backend.copy(src_key, dst_key, overwrite=overwrite)
 
-    def _same_file(self, src_key: str, dst_key: str) -> bool:
-        """A move or copy onto itself is a no-op once *src* is known to be a file."""
+    def _same_file(self, src_key: str, dst_key: str, if_match: str | None = None) -> bool:
+        """A move or copy onto itself is a no-op once *src* is known to be a file (with the
+        etag *if_match*, when given)."""
         if src_key != dst_key:
             return False
-        self._backend.get_file_info(src_key)
+        info = self._backend.get_file_info(src_key)
+        if if_match is not None and info.etag != if_match:
+            raise PreconditionFailed(
+                f"{src_key!r} changed: etag {info.etag!r}, expected {if_match!r}",
+                path=src_key,
+                backend=self._backend.name,
+            )
         return True
 
     # ------------------------------------------------------------------ listing

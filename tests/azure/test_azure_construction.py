@@ -227,3 +227,44 @@ backend = "az"
         store = registry.get_store("main")
         store.write("x", b"1")
         assert ACCOUNT_KEY not in repr(registry.get_backend("az"))
+
+
+def test_az_tls_plain_http_refused_unless_loopback_or_allowed() -> None:
+    """A non-TLS endpoint would send the key's signatures and the data in clear text."""
+    with pytest.raises(ConfigError, match="http"):
+        AzureBackend("c1c", account_url="http://example.com", account_key=ACCOUNT_KEY)
+    with pytest.raises(ConfigError, match="http"):
+        AzureBackend(
+            "c1c",
+            connection_string=(
+                f"DefaultEndpointsProtocol=http;AccountName=acct;AccountKey={ACCOUNT_KEY};"
+                "BlobEndpoint=http://storage.example.com/acct;"
+            ),
+        )
+    allowed = AzureBackend(
+        "c1c",
+        account_url="http://example.com",
+        account_name="example",
+        account_key=ACCOUNT_KEY,
+        client_options={"allow_insecure": True},
+    )
+    assert allowed.native_path("a").startswith("http://example.com/")
+    loopback = AzureBackend("c1c", account_url="http://127.0.0.1:1/acct", account_key=ACCOUNT_KEY)
+    assert loopback.native_path("a").startswith("http://127.0.0.1:1/")
+
+
+def test_az_token_credential_over_http_is_a_config_error() -> None:
+    from azure.core.credentials import AccessToken
+
+    class Token:
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            return AccessToken("t", 0)
+
+    with pytest.raises(ConfigError, match="HTTPS"):
+        AzureBackend(
+            "c1c",
+            account_url="http://example.com",
+            account_name="example",
+            credential=Token(),
+            client_options={"allow_insecure": True},
+        )

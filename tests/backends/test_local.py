@@ -183,7 +183,7 @@ def test_write_result_comes_from_the_filesystem(backend: LocalBackend, root: Pat
     st = (root / "d" / "f.bin").stat()
     info = backend.get_file_info("d/f.bin")
     assert result.source is WriteSource.NATIVE
-    assert result.etag == info.etag == f"{st.st_mtime_ns:x}-{st.st_size:x}"
+    assert result.etag == info.etag == f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
     assert result.last_modified == info.modified
     assert result.digest is info.digest is None  # nothing hashes on stat
 

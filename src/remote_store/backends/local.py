@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from io import BufferedWriter
@@ -15,6 +16,9 @@ from typing import BinaryIO, ClassVar, cast
 
 from remote_store import paths
 from remote_store.backend import Backend
+from remote_store.backends._local_cas import check_etag as _check_etag
+from remote_store.backends._local_cas import etag as _etag
+from remote_store.backends._local_cas import locked as _locked
 from remote_store.capabilities import ALL_CAPABILITIES, Capability, CapabilitySet
 from remote_store.errors import (
     AlreadyExists,
@@ -83,6 +87,9 @@ class LocalBackend(Backend):
 
     Writes go to a hidden temporary file that is moved into place, so every write is
     atomic, and ``overwrite=False`` uses a hard link, which fails if the target exists.
+    Every change of a name (place, move, delete) holds an exclusive ``flock`` on its
+    directory, so an ``if_match`` check and the change it guards are one step for every
+    thread and process using this backend.
     """
 
     name: ClassVar[str] = "local"
@@ -157,10 +164,11 @@ class LocalBackend(Backend):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
         """Stream *content* to a temporary file, fsync it, then move it into place."""
         key, full = self._resolve(path, file=True)
-        with self._staged(key, full, overwrite, metadata) as staging:
+        with self._staged(key, full, overwrite, metadata, if_match) as staging:
             # Only our own disk errors are mapped; the source stream's propagate as they are.
             for chunk in iter_chunks(content):
                 with _os_errors(key):
@@ -183,13 +191,16 @@ class LocalBackend(Backend):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> Iterator[BinaryIO]:
         """Write straight into the temporary file; it is moved into place on a clean exit."""
         key, full = self._resolve(path, file=True)
-        with self._staged(key, full, overwrite, metadata) as staging:
+        with self._staged(key, full, overwrite, metadata, if_match) as staging:
             yield cast(BinaryIO, staging.file)
 
-    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+    def move(
+        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
+    ) -> None:
         """Rename *src* to *dst*: ``os.replace``, or a hard link then unlink when not
         overwriting, so *dst* appears whole and an existing one is never replaced."""
         src_key, src_full = self._resolve(src, file=True)
@@ -199,14 +210,22 @@ class LocalBackend(Backend):
                 raise IsAFolder(f"cannot move {src_key!r}: it is a folder", path=src_key)
         with _os_errors(dst_key):
             self._make_parents(dst_key, dst_full)
+        with _os_errors(dst_key), _locked(os.path.dirname(src_full), os.path.dirname(dst_full)):
+            with _os_errors(src_key):
+                _check_etag(src_key, src_full, if_match)
             self._place(src_full, dst_full, dst_key, overwrite)
 
     # ------------------------------------------------------------------ deleting
 
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
+    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
         key, full = self._resolve(path, file=True)
         try:
-            os.unlink(full)
+            with _locked(os.path.dirname(full)):
+                if if_match is not None and os.path.lexists(full):
+                    _check_etag(key, full, if_match)
+                os.unlink(full)
+        except RemoteStoreError:
+            raise
         except (FileNotFoundError, NotADirectoryError) as exc:
             if not missing_ok:
                 raise _map_os_error(exc, key) from exc
@@ -297,7 +316,12 @@ class LocalBackend(Backend):
 
     @contextlib.contextmanager
     def _staged(
-        self, key: str, full: str, overwrite: bool, metadata: Mapping[str, str] | None
+        self,
+        key: str,
+        full: str,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None = None,
     ) -> Iterator[_Staging]:
         """A temporary file for *key*, committed to *full* when the block exits cleanly
         and removed when it does not."""
@@ -311,12 +335,18 @@ class LocalBackend(Backend):
                 yield staging
                 with _os_errors(key):
                     staging.file.flush()
+                    # A nanosecond stamp of our own, not the kernel's coarse clock, so
+                    # the etag (inode, mtime, size) of two quick writes differs.
+                    now = time.time_ns()
+                    os.utime(staging.path, ns=(now, now))
                     os.fsync(staging.file.fileno())
                     staging.stat = os.fstat(staging.file.fileno())
             with _os_errors(key):
                 if metadata:
                     _write_metadata(staging.path, key, metadata)
-                self._place(staging.path, full, key, overwrite)
+                with _locked(os.path.dirname(full)):
+                    _check_etag(key, full, if_match)
+                    self._place(staging.path, full, key, overwrite)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(staging.path)
@@ -346,10 +376,6 @@ class LocalBackend(Backend):
 
 def _mtime(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime, tz=UTC)
-
-
-def _etag(st: os.stat_result) -> str:
-    return f"{st.st_mtime_ns:x}-{st.st_size:x}"
 
 
 def _read_metadata(full: str) -> dict[str, str]:

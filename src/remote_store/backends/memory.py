@@ -21,6 +21,7 @@ from remote_store.errors import (
     IsAFolder,
     NotAFolder,
     NotFound,
+    PreconditionFailed,
 )
 from remote_store.models import (
     ContentDigest,
@@ -128,8 +129,10 @@ class MemoryBackend(Backend):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
-        """Store *content*; the existence check and the insert happen under one lock."""
+        """Store *content*; the existence (or etag) check and the insert happen under one
+        lock."""
         key = paths.normalize(path, allow_root=False)
         # Drain the stream and hash it before taking the lock, so slow producers block no one.
         data = _consume(content)
@@ -137,6 +140,7 @@ class MemoryBackend(Backend):
         frozen = MappingProxyType(dict(metadata or {}))
         with self._lock:
             self._check_target(key, overwrite)
+            self._check_etag(key, if_match)
             file = self._put(key, data, frozen, md5)
         return WriteResult(
             path=key,
@@ -156,22 +160,26 @@ class MemoryBackend(Backend):
             self._check_target(dst_key, overwrite)
             self._put(dst_key, source.data, source.metadata, source.md5)
 
-    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+    def move(
+        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
+    ) -> None:
         """Rename *src* to *dst* atomically; the file keeps its etag and modification time."""
         src_key = paths.normalize(src, allow_root=False)
         dst_key = paths.normalize(dst, allow_root=False)
         with self._lock:
             source = self._get(src_key)
+            self._check_etag(src_key, if_match)
             self._check_target(dst_key, overwrite)
             self._unlink(src_key)
             self._link(dst_key, source)
 
     # ------------------------------------------------------------------ deleting
 
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
+    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
         key = paths.normalize(path, allow_root=False)
         with self._lock:
             if key in self._files:
+                self._check_etag(key, if_match)
                 self._unlink(key)
                 return
             error = self._missing(key)
@@ -232,6 +240,16 @@ class MemoryBackend(Backend):
             raise IsAFolder(f"cannot write {key!r}: it is a folder", path=key)
         if not overwrite and key in self._files:
             raise AlreadyExists(f"{key!r} already exists", path=key)
+
+    def _check_etag(self, key: str, if_match: str | None) -> None:
+        """`PreconditionFailed` unless the file at *key* has the etag *if_match* (if given)."""
+        if if_match is None:
+            return
+        current = self._get(key).etag
+        if current != if_match:
+            raise PreconditionFailed(
+                f"{key!r} changed: etag {current!r}, expected {if_match!r}", path=key
+            )
 
     def _put(self, key: str, data: bytes, metadata: Mapping[str, str], md5: str) -> _File:
         self._generation += 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from remote_store.testing._base import SuiteBase
 from remote_store.testing._concurrency import ConcurrencyTests
+from remote_store.testing._conditional import ConditionalTests
 from remote_store.testing._deleting import DeletingTests
 from remote_store.testing._listing import ListingTests
 from remote_store.testing._metadata import MetadataTests
@@ -43,7 +44,8 @@ class ConformanceSuite(
     MetadataTests,
     PathTests,
     ConcurrencyTests,
+    ConditionalTests,
     StatefulTests,
 ):
     """Every conformance test. Needs a ``backend`` fixture; tune with the class attributes
-    `large_payload_size`, `threads` and `stateful_settings`."""
+    `large_payload_size`, `threads`, `soak_threads`, `soak_increments` and `stateful_settings`."""

@@ -31,12 +31,14 @@ PROBES: Mapping[Capability, Callable[[Store], object]] = {
     Capability.METADATA: lambda s: s.get_file_info(PROBE_KEY),
     Capability.SEEKABLE_READ: lambda s: s.read_seekable(PROBE_KEY),
     Capability.USER_METADATA: lambda s: s.write(PROBE_KEY, b"", metadata={"k": "v"}),
+    Capability.CONDITIONAL_WRITE: lambda s: s.write(PROBE_KEY, b"", overwrite=True, if_match="e"),
 }
 
 # A probe can only name its own capability once the capability it builds on is present.
 _PREREQUISITE = {
     Capability.RECURSIVE_LIST: Capability.LIST,
     Capability.USER_METADATA: Capability.WRITE,
+    Capability.CONDITIONAL_WRITE: Capability.WRITE,
 }
 
 

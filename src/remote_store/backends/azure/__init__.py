@@ -1,6 +1,9 @@
 """Azure Blob Storage / ADLS Gen2 backend (needs ``pip install "remote-store[azure]"``)."""
 
+from remote_store.backends.azure import redact
 from remote_store.backends.azure.backend import AzureBackend
 from remote_store.backends.azure.urls import AzureLocation, parse_url
+
+redact.install()  # no SAS signature in urllib3's DEBUG request lines
 
 __all__ = ["AzureBackend", "AzureLocation", "parse_url"]

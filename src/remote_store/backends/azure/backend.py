@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, TypeVar
 
@@ -17,6 +18,7 @@ from remote_store.backends.azure.clients import build_settings, service_client
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.flat import FlatStrategy
 from remote_store.backends.azure.hierarchical import HierarchicalStrategy
+from remote_store.backends.azure.retry import call_scope
 from remote_store.backends.azure.strategy import AzureContext, AzureStrategy
 from remote_store.backends.azure.urls import check_container, native_url, parse_url
 from remote_store.capabilities import CapabilitySet
@@ -81,6 +83,7 @@ class AzureBackend(Backend):
             max_concurrency=max_concurrency,
         )
         self._settings = settings
+        self._retry = settings.retry
         self._container_name = container
         self._hns = hns
         self._service = service_client(settings)
@@ -123,7 +126,8 @@ class AzureBackend(Backend):
 
     @property
     def capabilities(self) -> CapabilitySet:
-        return self._strategy().capabilities
+        with call_scope(self._retry):
+            return self._strategy().capabilities
 
     def _strategy(self) -> AzureStrategy:
         selected = self._selected
@@ -160,13 +164,16 @@ class AzureBackend(Backend):
     # ------------------------------------------------------------------ files
 
     def read(self, path: str) -> BinaryIO:
-        return self._strategy().read(path)
+        with call_scope(self._retry):
+            return self._strategy().read(path)
 
     def read_bytes(self, path: str) -> bytes:
-        return self._strategy().read_bytes(path)
+        with call_scope(self._retry):
+            return self._strategy().read_bytes(path)
 
     def read_seekable(self, path: str) -> BinaryIO:
-        return self._strategy().read_seekable(path)
+        with call_scope(self._retry):
+            return self._strategy().read_seekable(path)
 
     def write(
         self,
@@ -175,10 +182,17 @@ class AzureBackend(Backend):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
-        return self._strategy().write(
-            path, content, overwrite=overwrite, metadata=metadata, atomic=False
-        )
+        with call_scope(self._retry):
+            return self._strategy().write(
+                path,
+                content,
+                overwrite=overwrite,
+                metadata=metadata,
+                atomic=False,
+                if_match=if_match,
+            )
 
     def write_atomic(
         self,
@@ -187,10 +201,17 @@ class AzureBackend(Backend):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> WriteResult:
-        return self._strategy().write(
-            path, content, overwrite=overwrite, metadata=metadata, atomic=True
-        )
+        with call_scope(self._retry):
+            return self._strategy().write(
+                path,
+                content,
+                overwrite=overwrite,
+                metadata=metadata,
+                atomic=True,
+                if_match=if_match,
+            )
 
     def open_atomic(  # type: ignore[override]
         self,
@@ -198,48 +219,84 @@ class AzureBackend(Backend):
         *,
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> AbstractContextManager[BinaryIO]:
-        return self._strategy().open_atomic(path, overwrite=overwrite, metadata=metadata)
+        with call_scope(self._retry):
+            strategy = self._strategy()
+        return self._scoped(
+            strategy.open_atomic(path, overwrite=overwrite, metadata=metadata, if_match=if_match)
+        )
 
-    def delete(self, path: str, *, missing_ok: bool = False) -> None:
-        self._strategy().delete(path, missing_ok=missing_ok)
+    @contextmanager
+    def _scoped(self, manager: AbstractContextManager[BinaryIO]) -> Iterator[BinaryIO]:
+        """*manager*'s set-up and its commit each run as one call (one deadline; a conflict
+        met by a retried commit is checked against our own first attempt); the writes in
+        between are the caller's, each request bounded on its own."""
+        with call_scope(self._retry):
+            stream = manager.__enter__()
+        try:
+            yield stream
+        except BaseException:
+            with call_scope(self._retry):
+                if not manager.__exit__(*sys.exc_info()):
+                    raise
+        else:
+            with call_scope(self._retry):
+                manager.__exit__(None, None, None)
+
+    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
+        with call_scope(self._retry):
+            self._strategy().delete(path, missing_ok=missing_ok, if_match=if_match)
 
     def get_file_info(self, path: str) -> FileInfo:
-        return self._strategy().get_file_info(path)
+        with call_scope(self._retry):
+            return self._strategy().get_file_info(path)
 
     def head(self, path: str) -> FileInfo | None:
-        return self._strategy().head(path)
+        with call_scope(self._retry):
+            return self._strategy().head(path)
 
     def exists(self, path: str) -> bool:
-        return self._strategy().exists(path)
+        with call_scope(self._retry):
+            return self._strategy().exists(path)
 
     def is_file(self, path: str) -> bool:
-        return self._strategy().is_file(path)
+        with call_scope(self._retry):
+            return self._strategy().is_file(path)
 
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        self._strategy().copy(src, dst, overwrite=overwrite)
+        with call_scope(self._retry):
+            self._strategy().copy(src, dst, overwrite=overwrite)
 
-    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        self._strategy().move(src, dst, overwrite=overwrite)
+    def move(
+        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
+    ) -> None:
+        with call_scope(self._retry):
+            self._strategy().move(src, dst, overwrite=overwrite, if_match=if_match)
 
     # ------------------------------------------------------------------ folders
 
     def is_folder(self, path: str) -> bool:
-        return self._strategy().is_folder(path)
+        with call_scope(self._retry):
+            return self._strategy().is_folder(path)
 
     def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        return self._strategy().iter_children(path)
+        with call_scope(self._retry):
+            return self._strategy().iter_children(path)
 
     def list_files(self, path: str, *, recursive: bool = False) -> Iterator[FileInfo]:
-        return self._strategy().list_files(path, recursive=recursive)
+        with call_scope(self._retry):
+            return self._strategy().list_files(path, recursive=recursive)
 
     def get_folder_info(self, path: str) -> FolderInfo:
-        return self._strategy().get_folder_info(path)
+        with call_scope(self._retry):
+            return self._strategy().get_folder_info(path)
 
     def delete_folder(
         self, path: str, *, recursive: bool = False, missing_ok: bool = False
     ) -> None:
-        self._strategy().delete_folder(path, recursive=recursive, missing_ok=missing_ok)
+        with call_scope(self._retry):
+            self._strategy().delete_folder(path, recursive=recursive, missing_ok=missing_ok)
 
     # ------------------------------------------------------------------ names
 
@@ -309,13 +366,13 @@ class AzureBackend(Backend):
                 s = self._settings
                 if s.connection_string is not None:
                     client = DataLakeServiceClient.from_connection_string(
-                        s.connection_string, credential=s.credential, **s.client_kwargs
+                        s.connection_string, credential=s.credential, **s.sdk_kwargs()
                     )
                 else:
                     client = DataLakeServiceClient(
                         str(s.endpoint).replace(".blob.", ".dfs.", 1),
                         credential=s.credential,
-                        **s.client_kwargs,
+                        **s.sdk_kwargs(),
                     )
                 self._datalake["datalake"] = client
             return client
@@ -331,7 +388,7 @@ class AzureBackend(Backend):
 
     def ping(self) -> None:
         """One request: the container's properties."""
-        with translate("ping", None):
+        with call_scope(self._retry), translate("ping", None):
             self._container.get_container_properties()
 
     def close(self) -> None:

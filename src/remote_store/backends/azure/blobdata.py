@@ -19,7 +19,11 @@ from azure.storage.blob import BlobProperties
 from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.reader import BlobReader, Chunk, fetch
-from remote_store.backends.azure.strategy import AzureStrategy, is_folder_marker
+from remote_store.backends.azure.strategy import (
+    AzureStrategy,
+    is_folder_marker,
+    normalize_etag,
+)
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import IsAFolder, NotFound, PreconditionFailed, RemoteStoreError
 
@@ -42,6 +46,7 @@ DATA_CAPABILITIES = CapabilitySet(
         Capability.LAZY_READ,
         Capability.WRITE_RESULT_NATIVE,
         Capability.USER_METADATA,
+        Capability.CONDITIONAL_WRITE,
     }
 )
 
@@ -62,6 +67,28 @@ class BlobDataStrategy(AzureStrategy):
                 if azerr.is_missing(exc):
                     return None
                 raise
+
+    def _check_if_match(
+        self, op: str, path: str, props: BlobProperties, if_match: str | None
+    ) -> None:
+        """`PreconditionFailed` unless *props* (a HEAD of *path*) has the etag *if_match*."""
+        if if_match is not None and normalize_etag(props.etag) != if_match:
+            raise PreconditionFailed(
+                f"{op} {path!r}: the file changed (etag no longer {if_match!r})",
+                path=path,
+                backend="azure",
+            )
+
+    def _swap_refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
+        """After a conditional write failed with *error*: `NotFound` when no file is there
+        (one HEAD, on the failure path only), else *error*."""
+        if isinstance(error, PreconditionFailed | NotFound):
+            props = self._properties(op, path)
+            if props is None:
+                return self._missing(op, path)
+            if is_folder_marker(props):
+                return IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
+        return error
 
     # ------------------------------------------------------------------ reading
 

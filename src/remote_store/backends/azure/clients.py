@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential
-from azure.storage.blob import BlobServiceClient, ExponentialRetry
+from azure.storage.blob import BlobServiceClient
 
+from remote_store.backends.azure.redact import redact
+from remote_store.backends.azure.retry import DEFAULT_RETRY, ServiceRetry
 from remote_store.backends.azure.strategy import (
     MAX_BLOCK_SIZE,
     MAX_SINGLE_PUT_SIZE,
@@ -20,7 +21,9 @@ from remote_store.backends.azure.urls import (
     account_url_for,
     blob_endpoint,
     check_account_name,
+    check_connection_string,
 )
+from remote_store.config import RetryPolicy
 from remote_store.errors import ConfigError
 
 INSTALL_HINT = 'pip install "remote-store[azure]"'
@@ -49,19 +52,6 @@ def reveal(value: Any, name: str) -> str | None:
     return text.strip()
 
 
-class FastRetry(ExponentialRetry):
-    """The storage SDK's retry with a `RetryPolicy`-shaped backoff: doubling from *base*
-    seconds, capped at *cap*, with full jitter. The SDK default starts at 15 s."""
-
-    def __init__(self, *, attempts: int, base: float, cap: float, jitter: bool) -> None:
-        super().__init__(retry_total=max(attempts - 1, 0), initial_backoff=0)
-        self._base, self._cap, self._jitter = base, cap, jitter
-
-    def get_backoff_time(self, settings: dict[str, Any]) -> float:
-        delay = min(self._base * (2 ** max(settings["count"] - 1, 0)), self._cap)
-        return random.uniform(0, delay) if self._jitter else delay
-
-
 @dataclass
 class Settings:
     """Validated options: where to connect and how, without credentials in any repr."""
@@ -74,6 +64,13 @@ class Settings:
     connection_string: str | None = field(default=None, repr=False)
     credential: Any = field(default=None, repr=False)
     owns_credential: bool = False
+    retry: RetryPolicy = DEFAULT_RETRY
+
+    def sdk_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for one SDK client. Each client gets its own `ServiceRetry`
+        (a pipeline policy links to the next one, so it must not be shared between
+        pipelines); ``client_options["retry_policy"]`` replaces it."""
+        return {"retry_policy": ServiceRetry(self.retry), **self.client_kwargs}
 
 
 def build_settings(
@@ -108,24 +105,32 @@ def build_settings(
     if account_name is not None:
         check_account_name(account_name)
     options = dict(client_options or {})
+    # Plain http is refused for non-loopback hosts unless the caller opts in explicitly.
+    allow_insecure = bool(options.pop("allow_insecure", False))
     transfer = _transfer(options, max_concurrency)
-    kwargs = {**_retry_kwargs(retry), **_sdk_transfer(transfer), **options}
+    policy = _retry_policy(retry)
+    kwargs = {**_sdk_transfer(transfer), **options}
 
     if conn is not None:
+        check_connection_string(conn, allow_insecure=allow_insecure)
         if account_name is not None or account_url is not None:
             raise ConfigError("pass connection_string, or account_name/account_url, not both")
         if key or sas:
             raise ConfigError("connection_string carries its own credential: drop " + given[0])
         if credential is not None and _has_secret(conn):
             raise ConfigError("connection_string already has AccountKey or a SAS: drop credential")
-        return Settings(container, None, None, transfer, kwargs, conn, credential)
+        return Settings(container, None, None, transfer, kwargs, conn, credential, retry=policy)
 
     if account_url is None and account_name is None:
         raise ConfigError(
             "no endpoint: pass account_name, account_url or connection_string "
             "(for Azurite, the emulator's connection string)"
         )
-    endpoint = blob_endpoint(account_url) if account_url else account_url_for(str(account_name))
+    endpoint = (
+        blob_endpoint(account_url, allow_insecure=allow_insecure)
+        if account_url
+        else account_url_for(str(account_name))
+    )
     derived = account_name_of(endpoint)
     if account_name is not None and derived is not None and derived != account_name:
         raise ConfigError(
@@ -143,7 +148,7 @@ def build_settings(
         resolved = credential
     else:
         resolved, owned = _default_credential(), True
-    return Settings(container, endpoint, name, transfer, kwargs, None, resolved, owned)
+    return Settings(container, endpoint, name, transfer, kwargs, None, resolved, owned, policy)
 
 
 def _has_secret(conn: str) -> bool:
@@ -188,31 +193,30 @@ def _sdk_transfer(transfer: Transfer) -> dict[str, Any]:
     }
 
 
-def _retry_kwargs(retry: Any) -> dict[str, Any]:
+def _retry_policy(retry: Any) -> RetryPolicy:
+    """The `RetryPolicy` for *retry*: ``None`` (the fast default), a policy, or a mapping
+    such as a TOML ``[backends.NAME.retry]`` table."""
     if retry is None:
-        return {"retry_policy": FastRetry(attempts=4, base=0.2, cap=4.0, jitter=True)}
-    try:
-        policy = FastRetry(
-            attempts=int(retry.attempts),
-            base=float(retry.backoff_base),
-            cap=float(retry.backoff_max),
-            jitter=bool(retry.jitter),
-        )
-    except AttributeError:
-        raise ConfigError(f"retry must be a RetryPolicy, got {type(retry).__name__}") from None
-    kwargs: dict[str, Any] = {"retry_policy": policy}
-    timeout = getattr(retry, "timeout", None)
-    if timeout is not None:
-        kwargs["read_timeout"] = float(timeout)
-    return kwargs
+        return DEFAULT_RETRY
+    if isinstance(retry, RetryPolicy):
+        return retry
+    if isinstance(retry, Mapping):
+        return RetryPolicy.from_dict(retry)
+    raise ConfigError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
 
 
 def service_client(settings: Settings) -> BlobServiceClient:
     """The Blob service client (no request is sent)."""
-    if settings.connection_string is not None:
-        return BlobServiceClient.from_connection_string(
-            settings.connection_string, credential=settings.credential, **settings.client_kwargs
+    try:
+        if settings.connection_string is not None:
+            return BlobServiceClient.from_connection_string(
+                settings.connection_string, credential=settings.credential, **settings.sdk_kwargs()
+            )
+        return BlobServiceClient(
+            str(settings.endpoint), credential=settings.credential, **settings.sdk_kwargs()
         )
-    return BlobServiceClient(
-        str(settings.endpoint), credential=settings.credential, **settings.client_kwargs
-    )
+    except ValueError as error:
+        # e.g. "Token credential is only supported with HTTPS"; the SDK's text may quote the
+        # connection string, so it is redacted and the original is not chained.
+        message = redact(str(error))
+        raise ConfigError(f"the Azure SDK refused this configuration: {message}") from None

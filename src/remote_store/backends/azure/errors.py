@@ -19,6 +19,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from remote_store.backends.azure import retry
 from remote_store.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -160,6 +161,10 @@ def map_error(
     where = f"{op} {path!r}" if path is not None else op
     if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
         return _from_response(exc, where, path, create_only)
+    if isinstance(exc, retry.DeadlineExceeded):
+        return BackendUnavailable(
+            f"{where}: Azure Storage did not answer in time", path=path, backend=BACKEND
+        )
     if isinstance(exc, ClientAuthenticationError):
         return PermissionDenied(
             f"{where}: could not authenticate ({type(exc).__name__}); check the credential",
@@ -236,8 +241,11 @@ def _by_status(status: int | None, create_only: bool) -> tuple[type[RemoteStoreE
         if create_only:
             return AlreadyExists, "already exists"
         return PreconditionFailed, "a condition did not hold"
-    if status in (408, 429) or (status is not None and status >= 500):
+    if retry.retryable_status(status):
+        # Exactly the statuses retry.ServiceRetry retries.
         return BackendUnavailable, "Azure Storage is unavailable"
+    if status in (501, 505):
+        return RemoteStoreError, "Azure Storage does not support the request"
     if status in (400, 411, 413, 414, 416):
         return InvalidArgument, "Azure refused the request"
     return RemoteStoreError, "failed"
@@ -256,7 +264,20 @@ def translate(op: str, path: str | None, *, create_only: bool = False) -> Iterat
     except (AzureError, OSError) as exc:
         if isinstance(exc, RemoteStoreError):
             raise
-        mapped = map_error(exc, op, path, create_only=create_only)
+        mapped = _with_attempts(map_error(exc, op, path, create_only=create_only))
         if _may_leak(exc):
             raise mapped from None
         raise mapped from exc
+
+
+def _with_attempts(error: RemoteStoreError) -> RemoteStoreError:
+    """A retryable error names how many attempts the call made, over how long."""
+    call = retry.current()
+    if call is None or not error.retryable:
+        return error
+    return type(error)(
+        f"{error.message}; {call.describe()}",
+        path=error.path,
+        backend=error.backend,
+        retryable=error.retryable,
+    )

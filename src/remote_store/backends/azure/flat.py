@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
@@ -17,21 +17,26 @@ from azure.storage.blob import BlobPrefix, BlobProperties
 
 from remote_store import paths
 from remote_store.backends.azure import errors as azerr
+from remote_store.backends.azure import retry
 from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobDataStrategy
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.folders import BATCH_SIZE, delete_markers, delete_names
+from remote_store.backends.azure.reconcile import landed_copy
 from remote_store.backends.azure.strategy import (
     check_metadata,
     file_info,
     folder_prefix,
     is_folder_marker,
+    service_etag,
 )
 from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
 from remote_store.errors import (
+    AlreadyExists,
     DirectoryNotEmpty,
     IsAFolder,
     NotAFolder,
     NotFound,
+    PreconditionFailed,
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
@@ -40,6 +45,10 @@ from remote_store.streams import WritableContent
 #: Delete Blob on an HNS account: a directory with children, and a path below a file.
 _HNS_DIRECTORY_NOT_EMPTY = frozenset({"DirectoryIsNotEmpty", "DirectoryNotEmpty"})
 _HNS_BELOW_A_FILE = "OperationNotAllowedInCurrentState"
+
+
+class _Missing(Exception):
+    """Delete Blob found no blob."""
 
 
 class FlatStrategy(BlobDataStrategy):
@@ -90,27 +99,45 @@ class FlatStrategy(BlobDataStrategy):
         overwrite: bool,
         metadata: Mapping[str, str] | None,
         atomic: bool,
+        if_match: str | None = None,
     ) -> WriteResult:
         # Both kinds of write land in one request, so write and write_atomic are the same.
         checked = check_metadata(metadata)
         self._check_ancestors("write", path)
-        return upload(
-            self.ctx.blob(path),
-            path,
-            content,
-            self.ctx.transfer,
-            overwrite=overwrite,
-            metadata=checked,
-        )
+        try:
+            return upload(
+                self.ctx.blob(path),
+                path,
+                content,
+                self.ctx.transfer,
+                overwrite=overwrite,
+                metadata=checked,
+                if_match=if_match,
+            )
+        except (PreconditionFailed, NotFound) as error:
+            refined = self._swap_refused("write", path, error) if if_match else error
+            if refined is error:
+                raise
+            raise refined from error
 
     @contextmanager
     def open_atomic(
-        self, path: str, *, overwrite: bool, metadata: Mapping[str, str] | None
+        self,
+        path: str,
+        *,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None = None,
     ) -> Iterator[BinaryIO]:
         checked = check_metadata(metadata)
         self._check_ancestors("open_atomic", path)
         uploader = BlockUploader(
-            self.ctx.blob(path), path, self.ctx.transfer, overwrite=overwrite, metadata=checked
+            self.ctx.blob(path),
+            path,
+            self.ctx.transfer,
+            overwrite=overwrite,
+            metadata=checked,
+            if_match=if_match,
         )
         writer = AtomicWriter(uploader)
         try:
@@ -118,7 +145,13 @@ class FlatStrategy(BlobDataStrategy):
         except BaseException:
             writer.discard()
             raise
-        writer.commit()
+        try:
+            writer.commit()
+        except (PreconditionFailed, NotFound) as error:
+            refined = self._swap_refused("open_atomic", path, error) if if_match else error
+            if refined is error:
+                raise
+            raise refined from error
 
     # ------------------------------------------------------------------ file queries
 
@@ -155,10 +188,34 @@ class FlatStrategy(BlobDataStrategy):
         props = self._properties("exists", path)
         return (props is not None and not is_folder_marker(props)) or self._has_children(path)
 
-    def delete(self, path: str, *, missing_ok: bool) -> None:
+    def delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None:
+        swap: dict[str, Any] = {}
+        if if_match is not None:
+            swap = {
+                "etag": service_etag(if_match),
+                "match_condition": MatchConditions.IfNotModified,
+            }
+        try:
+            self._delete_blob(path, swap)
+            return
+        except PreconditionFailed as error:
+            refined = self._swap_refused("delete", path, error)
+            if refined is error:
+                raise
+            if missing_ok and isinstance(refined, NotFound):
+                return
+            raise refined from error
+        except _Missing:
+            pass
+        missing = self._missing("delete", path)
+        if isinstance(missing, IsAFolder) or not missing_ok:
+            raise missing
+
+    def _delete_blob(self, path: str, swap: dict[str, Any]) -> None:
+        """One Delete Blob; `_Missing` when no blob is there."""
         with translate("delete", path):
             try:
-                self.ctx.blob(path).delete_blob()
+                self.ctx.blob(path).delete_blob(**swap)
                 return
             except HttpResponseError as exc:
                 code = azerr.error_code(exc)
@@ -170,37 +227,50 @@ class FlatStrategy(BlobDataStrategy):
                     ) from None
                 if not azerr.is_missing(exc) and code != _HNS_BELOW_A_FILE:
                     raise
-        error = self._missing("delete", path)
-        if isinstance(error, IsAFolder) or not missing_ok:
-            raise error
+        raise _Missing
 
     # ------------------------------------------------------------------ copy, move
 
-    def _copy(self, op: str, src: str, dst: str, *, overwrite: bool) -> BlobProperties:
+    def _copy(
+        self, op: str, src: str, dst: str, *, overwrite: bool, if_match: str | None = None
+    ) -> BlobProperties:
         """Server-side copy, polled to completion. Returns the source's properties."""
         source = self._properties(op, src)
         if source is None:
             raise self._missing(op, src)
         if is_folder_marker(source):
             raise IsAFolder(f"{op} {src!r}: is a folder", path=src, backend="azure")
+        self._check_if_match(op, src, source, if_match)
         self._check_ancestors(op, dst)
         if not self.ctx.reject_write_under_file_ancestor and self._has_children(dst):
             # Unlike a write, a copy is not budgeted to one request: refuse a folder target.
             raise IsAFolder(f"{op} {dst!r}: is a folder, not a file", path=dst, backend="azure")
-        self._server_copy(op, source, src, dst, overwrite=overwrite)
+        try:
+            self._server_copy(op, source, src, dst, overwrite=overwrite)
+        except AlreadyExists:
+            # A retried Copy Blob may have met its own first attempt: see reconcile.py.
+            if not landed_copy(self.ctx.blob(dst), dst, source, self.ctx.blob(src).url):
+                raise
         return source
 
     def copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         self._copy("copy", src, dst, overwrite=overwrite)
 
-    def move(self, src: str, dst: str, *, overwrite: bool) -> None:
+    def move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None:
         # Not atomic: copy, confirm it succeeded, then delete the source only if it is still
-        # the version that was copied. A failure in between leaves both, never neither.
-        source = self._copy("move", src, dst, overwrite=overwrite)
-        with translate("move", src):
-            self.ctx.blob(src).delete_blob(
-                etag=source.etag, match_condition=MatchConditions.IfNotModified
-            )
+        # the version that was copied (*if_match*, when given, is checked on that version).
+        # A failure in between leaves both, never neither.
+        source = self._copy("move", src, dst, overwrite=overwrite, if_match=if_match)
+        try:
+            with translate("move", src):
+                self.ctx.blob(src).delete_blob(
+                    etag=source.etag, match_condition=MatchConditions.IfNotModified
+                )
+        except (NotFound, PreconditionFailed):
+            # The copy is verified; a retried delete whose first attempt landed finds the
+            # source already gone (404, or 412 for its If-Match), which is what a move wants.
+            if not retry.maybe_landed() or self._properties("move", src) is not None:
+                raise
 
     # ------------------------------------------------------------------ folders
 

@@ -36,6 +36,7 @@ from remote_store.backends.azure import dfs_listing
 from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobDataStrategy
 from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.reconcile import landed_copy, landed_rename
 from remote_store.backends.azure.strategy import check_metadata, file_info, is_folder_marker
 from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
 from remote_store.capabilities import Capability, CapabilitySet
@@ -116,6 +117,7 @@ class HierarchicalStrategy(BlobDataStrategy):
         overwrite: bool,
         metadata: Mapping[str, str] | None,
         atomic: bool,
+        if_match: str | None = None,
     ) -> WriteResult:
         # A committed Put Blob or Put Block List is atomic on HNS as on flat accounts
         # (uncommitted blocks are invisible), so write_atomic needs no temporary file and
@@ -129,22 +131,38 @@ class HierarchicalStrategy(BlobDataStrategy):
                 self.ctx.transfer,
                 overwrite=overwrite,
                 metadata=checked,
+                if_match=if_match,
             )
-        except (NotFound, InvalidPath, AlreadyExists) as error:
-            refined = self._refused("write", path, error)
+        except (NotFound, InvalidPath, AlreadyExists, PreconditionFailed) as error:
+            refined = (
+                self._swap_refused("write", path, error)
+                if if_match
+                else self._refused("write", path, error)
+            )
             if refined is error:
                 raise
             raise refined from error
 
     @contextmanager
     def open_atomic(
-        self, path: str, *, overwrite: bool, metadata: Mapping[str, str] | None
+        self,
+        path: str,
+        *,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None = None,
     ) -> Iterator[BinaryIO]:
         checked = check_metadata(metadata)
         uploader = BlockUploader(
-            self.ctx.blob(path), path, self.ctx.transfer, overwrite=overwrite, metadata=checked
+            self.ctx.blob(path),
+            path,
+            self.ctx.transfer,
+            overwrite=overwrite,
+            metadata=checked,
+            if_match=if_match,
         )
-        writer = _RefiningWriter(uploader, lambda error: self._refused("open_atomic", path, error))
+        refine = self._swap_refused if if_match else self._refused
+        writer = _RefiningWriter(uploader, lambda error: refine("open_atomic", path, error))
         try:
             yield cast(BinaryIO, writer)
         except BaseException:
@@ -182,7 +200,7 @@ class HierarchicalStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ delete
 
-    def delete(self, path: str, *, missing_ok: bool) -> None:
+    def delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None:
         for _ in range(_ATTEMPTS):
             props = self._properties("delete", path)
             if props is None:
@@ -191,6 +209,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                 raise self._missing("delete", path)
             if is_folder_marker(props):
                 raise IsAFolder(f"delete {path!r}: is a folder", path=path, backend="azure")
+            self._check_if_match("delete", path, props, if_match)
             with translate("delete", path):
                 try:
                     # Pinned to the file the HEAD saw: Delete Blob would also remove an
@@ -204,7 +223,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                         if missing_ok:
                             return
                         raise self._missing("delete", path) from None
-                    if azerr.status_of(exc) != 412:
+                    if azerr.status_of(exc) != 412 or if_match is not None:
                         raise
             # 412: the file was replaced since the HEAD; look again.
         raise PreconditionFailed(
@@ -259,18 +278,38 @@ class HierarchicalStrategy(BlobDataStrategy):
         source = self._file("copy", src)
         try:
             self._server_copy("copy", source, src, dst, overwrite=overwrite)
-        except (NotFound, InvalidPath, AlreadyExists) as error:
+        except AlreadyExists as error:
+            # A retried Copy Blob may have met its own first attempt: see reconcile.py.
+            if landed_copy(self.ctx.blob(dst), dst, source, self.ctx.blob(src).url):
+                return
+            refined = self._refused("copy", dst, error)
+            if refined is error:
+                raise
+            raise refined from error
+        except (NotFound, InvalidPath) as error:
             refined = self._refused("copy", dst, error)
             if refined is error:
                 raise
             raise refined from error
 
-    def move(self, src: str, dst: str, *, overwrite: bool) -> None:
+    def move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None:
         """One DFS rename, atomic. The HEAD before it refuses a directory source (a rename
-        would move the whole subtree) and pins the rename to the file it saw."""
+        would move the whole subtree) and pins the rename to the file it saw (which must
+        have the etag *if_match*, when given)."""
+        source: BlobProperties | None = None
         for _ in range(_ATTEMPTS):
-            source = self._file("move", src)
-            if self._rename(src, dst, source, overwrite=overwrite):
+            try:
+                source = self._file("move", src)
+                self._check_if_match("move", src, source, if_match)
+                if self._rename(src, dst, source, overwrite=overwrite):
+                    return
+            except (NotFound, AlreadyExists):
+                # A retried rename whose first attempt landed finds its source gone, or
+                # its own result at the destination: see reconcile.py.
+                if source is None or not landed_rename(
+                    self.ctx.blob(src), self.ctx.blob(dst), dst, source
+                ):
+                    raise
                 return
         raise PreconditionFailed(
             f"move {src!r}: kept changing while being moved", path=src, backend="azure"
@@ -386,7 +425,7 @@ class _RefiningWriter(AtomicWriter):
     def commit(self) -> WriteResult:
         try:
             return super().commit()
-        except (NotFound, InvalidPath, AlreadyExists) as error:
+        except (NotFound, InvalidPath, AlreadyExists, PreconditionFailed) as error:
             refined = self._refine(error)
             if refined is error:
                 raise

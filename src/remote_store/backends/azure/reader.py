@@ -10,6 +10,7 @@ from azure.core import MatchConditions
 from azure.storage.blob import BlobClient
 
 from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.retry import call_scope, policy_of
 from remote_store.errors import InvalidArgument
 
 
@@ -59,6 +60,7 @@ class BlobReader(io.RawIOBase):
     ) -> None:
         super().__init__()
         self._blob = blob
+        self._policy = policy_of(blob)
         self._key = key
         self._etag = first.etag
         self._size = first.size
@@ -106,7 +108,9 @@ class BlobReader(io.RawIOBase):
         start = self._pos - self._buffer_start
         if not 0 <= start < len(self._buffer):
             length = min(self._chunk_size, self._size - self._pos)
-            with translate("read", self._key):
+            # One call per chunk: its deadline covers the SDK's own re-requests of a cut
+            # body, which resume at this offset and stay pinned to the ETag.
+            with call_scope(self._policy), translate("read", self._key):
                 chunk = fetch(self._blob, self._pos, length, self._etag)
             self._buffer, self._buffer_start = chunk.data, chunk.offset
             start = 0

@@ -105,13 +105,19 @@ class AzureStrategy(ABC):
         overwrite: bool,
         metadata: Mapping[str, str] | None,
         atomic: bool,
+        if_match: str | None = None,
     ) -> WriteResult: ...
     @abstractmethod
     def open_atomic(
-        self, path: str, *, overwrite: bool, metadata: Mapping[str, str] | None
+        self,
+        path: str,
+        *,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None = None,
     ) -> AbstractContextManager[BinaryIO]: ...
     @abstractmethod
-    def delete(self, path: str, *, missing_ok: bool) -> None: ...
+    def delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None: ...
     @abstractmethod
     def get_file_info(self, path: str) -> FileInfo: ...
     @abstractmethod
@@ -123,7 +129,7 @@ class AzureStrategy(ABC):
     @abstractmethod
     def copy(self, src: str, dst: str, *, overwrite: bool) -> None: ...
     @abstractmethod
-    def move(self, src: str, dst: str, *, overwrite: bool) -> None: ...
+    def move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None: ...
 
     # folders
     @abstractmethod
@@ -144,6 +150,14 @@ class AzureStrategy(ABC):
 def normalize_etag(etag: str | None) -> str | None:
     """The one ETag form this backend reports: without quotes, lower-case."""
     return etag.strip('"').lower() if etag else None
+
+
+def service_etag(etag: str) -> str:
+    """The header form of a reported ETag: quoted, hex digits upper-case (``"0x8D..."``)."""
+    body = etag.strip('"')
+    if body[:2].lower() == "0x":
+        body = "0x" + body[2:].upper()
+    return f'"{body}"'
 
 
 def md5_digest(md5: bytes | bytearray | None) -> ContentDigest | None:

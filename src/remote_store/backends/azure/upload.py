@@ -8,6 +8,7 @@ stored as the blob's Content-MD5.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import uuid
@@ -15,16 +16,19 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.storage.blob import BlobBlock, BlobClient, ContentSettings
 
 from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.reconcile import landed_write
 from remote_store.backends.azure.strategy import (
     MAX_BLOCKS,
     Transfer,
     md5_digest,
     normalize_etag,
+    service_etag,
 )
-from remote_store.errors import InvalidArgument
+from remote_store.errors import AlreadyExists, InvalidArgument, PreconditionFailed
 from remote_store.models import WriteResult, WriteSource
 from remote_store.streams import WritableContent
 
@@ -44,11 +48,13 @@ class BlockUploader:
         *,
         overwrite: bool,
         metadata: dict[str, str] | None,
+        if_match: str | None = None,
     ) -> None:
         self._blob = blob
         self._key = key
         self._transfer = transfer
         self._overwrite = overwrite
+        self._if_match = if_match
         self._metadata = metadata
         self._md5 = hashlib.md5()
         self._buffer = bytearray()
@@ -80,6 +86,13 @@ class BlockUploader:
         digest = self._md5.digest()
         settings = ContentSettings(content_md5=bytearray(digest))
         condition: dict[str, Any] = {} if self._overwrite else {"if_none_match": "*"}
+        swap: dict[str, Any] = {}
+        if self._if_match is not None:  # compare-and-swap: If-Match on the one commit
+            swap = {
+                "etag": service_etag(self._if_match),
+                "match_condition": MatchConditions.IfNotModified,
+            }
+            condition = swap
         try:
             with translate("write", self._key, create_only=not self._overwrite):
                 if not self._block_ids:
@@ -92,6 +105,7 @@ class BlockUploader:
                         metadata=self._metadata,
                         content_settings=settings,
                         max_concurrency=1,
+                        **swap,
                     )
                 else:
                     if self._buffer:
@@ -104,6 +118,12 @@ class BlockUploader:
                         metadata=self._metadata,
                         **condition,
                     )
+        except (AlreadyExists, PreconditionFailed):
+            # A retried commit may have met its own first attempt: see reconcile.py.
+            landed = landed_write(self._blob, self._key, digest, self._size, self._metadata)
+            if landed is None:
+                raise
+            response = landed
         finally:
             self._shutdown()
         return WriteResult(
@@ -141,8 +161,10 @@ class BlockUploader:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload")
         self._drain(concurrency - 1)
+        # In the caller's context, so the blocks share the call's deadline (retry.py).
+        run = contextvars.copy_context().run
         self._in_flight.append(
-            self._pool.submit(self._blob.stage_block, block_id, data, length=len(data))
+            self._pool.submit(run, self._blob.stage_block, block_id, data, length=len(data))
         )
 
     def _drain(self, keep: int) -> None:
@@ -167,9 +189,12 @@ def upload(
     *,
     overwrite: bool,
     metadata: dict[str, str] | None,
+    if_match: str | None = None,
 ) -> WriteResult:
     """Write *content* (bytes or a binary stream) to *blob* in the fewest requests."""
-    uploader = BlockUploader(blob, key, transfer, overwrite=overwrite, metadata=metadata)
+    uploader = BlockUploader(
+        blob, key, transfer, overwrite=overwrite, metadata=metadata, if_match=if_match
+    )
     try:
         if isinstance(content, bytes | bytearray | memoryview):
             view = memoryview(content).cast("B")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
@@ -45,8 +46,51 @@ def check_account_name(name: object) -> str:
     return name
 
 
-def blob_endpoint(account_url: str) -> str:
-    """The Blob endpoint for *account_url* (a ``.dfs.`` host becomes ``.blob.``)."""
+def is_loopback(host: str | None) -> bool:
+    """Whether *host* is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(url: str, *, allow_insecure: bool = False, option: str = "account_url") -> None:
+    """Refuse plain ``http://`` to anything but this machine (an emulator) unless
+    *allow_insecure*: credentials and data would cross the network in clear text."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "http" and not allow_insecure and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{option} uses http:// to {parts.hostname!r}: credentials and data would travel "
+            "unencrypted. Use https://, or pass client_options={'allow_insecure': True} "
+            "if you really mean it (only loopback emulators are allowed without it)"
+        )
+
+
+def check_connection_string(conn: str, *, allow_insecure: bool = False) -> None:
+    """`check_transport` for every endpoint a connection string names (``BlobEndpoint``,
+    ``DefaultEndpointsProtocol=http`` with an account host)."""
+    fields: dict[str, str] = {}
+    for part in conn.split(";"):
+        name, _, value = part.partition("=")
+        fields[name.strip().lower()] = value.strip()
+    for name in ("blobendpoint", "dfsendpoint"):
+        if fields.get(name):
+            check_transport(fields[name], allow_insecure=allow_insecure, option="connection_string")
+    if (
+        fields.get("defaultendpointsprotocol", "").lower() == "http"
+        and "blobendpoint" not in fields
+    ):
+        host = f"{fields.get('accountname', '')}.blob.{fields.get('endpointsuffix', '')}"
+        check_transport(f"http://{host}", allow_insecure=allow_insecure, option="connection_string")
+
+
+def blob_endpoint(account_url: str, *, allow_insecure: bool = False) -> str:
+    """The Blob endpoint for *account_url* (a ``.dfs.`` host becomes ``.blob.``); plain
+    ``http://`` only to loopback unless *allow_insecure* (`check_transport`)."""
     parts = urlsplit(account_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
@@ -54,6 +98,7 @@ def blob_endpoint(account_url: str) -> str:
         )
     if parts.query or "sig=" in account_url.lower():
         raise ConfigError("account_url must not carry a query string; pass a SAS as sas_token=")
+    check_transport(account_url, allow_insecure=allow_insecure)
     host = parts.netloc.replace(".dfs.", ".blob.", 1)
     return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
 
@@ -111,7 +156,11 @@ def _parse_fsspec(scheme: str, netloc: str, path: str, url: str) -> AzureLocatio
         return AzureLocation(container=container, path=path.strip("/"))
     account = host.split(".", 1)[0]
     https = "http" if scheme == "abfs" and _IP_HOST.match(host) else "https"
-    account_url = blob_endpoint(f"{https}://{host}") if "." in host else account_url_for(account)
+    account_url = (
+        blob_endpoint(f"{https}://{host}", allow_insecure=True)  # parsed here, checked on use
+        if "." in host
+        else account_url_for(account)
+    )
     return AzureLocation(container, path.strip("/"), account, account_url)
 
 
@@ -126,5 +175,5 @@ def _parse_http(scheme: str, netloc: str, path: str) -> AzureLocation:
         if not segments[0]:
             raise InvalidPath(f"{scheme}://{netloc}{path} names no container", path=path)
         account, container, rest = netloc.split(".", 1)[0], segments[0], segments[1:]
-        endpoint = blob_endpoint(f"{scheme}://{netloc}")
+        endpoint = blob_endpoint(f"{scheme}://{netloc}", allow_insecure=True)  # checked on use
     return AzureLocation(container, "/".join(rest).strip("/"), account, endpoint)

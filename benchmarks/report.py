@@ -1,0 +1,303 @@
+"""Results JSON -> docs/performance.md (tables, targets) and docs/performance/*.png (charts).
+
+The page is generated: edit ``benchmarks/notes.md`` (the analysis, inserted verbatim) or
+this module, never the page itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import MiB, median, p90
+
+NOTES = Path(__file__).with_name("notes.md")
+IMPL_ORDER = ["ours", "sdk", "sdk-defaults", "adlfs"]
+SMALL_OPS = ["write", "write overwrite=False", "read", "exists", "get_file_info"]
+
+
+def _samples(slot: dict[str, Any], field: str) -> list[float]:
+    return [float(s[field]) for s in slot.get("samples", []) if field in s]
+
+
+def _paired_ratio(op: dict[str, Any], name: str) -> float:
+    """Median over repetitions of (impl time / raw SDK time in the same repetition)."""
+    mine, base = _samples(op["impls"].get(name, {}), "seconds"), None
+    base = _samples(op["impls"].get("sdk", {}), "seconds")
+    pairs = [a / b for a, b in zip(mine, base, strict=False) if b > 0]
+    return median(pairs) if pairs else float("nan")
+
+
+def _bytes(slot: dict[str, Any]) -> float:
+    return median([s["sent"] + s["received"] for s in slot.get("samples", [])])
+
+
+def _fmt_bytes(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    if value >= MiB:
+        return f"{value / MiB:,.1f} MiB"
+    if value >= 1024:
+        return f"{value / 1024:,.1f} KiB"
+    return f"{value:,.0f} B"
+
+
+def _ms(value: float) -> str:
+    return (
+        "-" if math.isnan(value) else (f"{value * 1000:,.1f}" if value < 10 else f"{value:,.1f} s")
+    )
+
+
+def _ordered(op: dict[str, Any]) -> list[str]:
+    names = list(op["impls"])
+    return sorted(names, key=lambda n: IMPL_ORDER.index(n) if n in IMPL_ORDER else 9)
+
+
+def table(ops: list[dict[str, Any]], transfer: bool = False) -> list[str]:
+    head = "| operation | impl | median ms | p90 ms | ratio to sdk | requests | bytes moved |"
+    if transfer:
+        head += " MiB/s | peak RSS growth |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for op in ops:
+        for name in _ordered(op):
+            slot = op["impls"][name]
+            if slot.get("error"):
+                row = f"| {op['op']} | {name} | error: {slot['error'][:90]} |"
+                lines.append(row + " |" * (head.count("|") - 4))
+                continue
+            seconds = _samples(slot, "seconds")
+            requests = median(_samples(slot, "requests"))
+            ratio = _paired_ratio(op, name) if name != "sdk" else 1.0
+            row = (
+                f"| {op['op']} | {name} | {_ms(median(seconds))} | {_ms(p90(seconds))} | "
+                f"{_ratio(ratio)} | {requests:,.0f} | {_fmt_bytes(_bytes(slot))} |"
+            )
+            if transfer:
+                size = op["params"]["bytes"]
+                rss = median(_samples(slot, "rss_growth"))
+                row += f" {size / MiB / median(seconds):,.1f} | {_fmt_bytes(rss)} |"
+            lines.append(row)
+    return lines
+
+
+def _find(ops: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    return [op for op in ops if op["op"].startswith(prefix)]
+
+
+def _stat(op: dict[str, Any], name: str, field: str) -> float:
+    return median(_samples(op["impls"].get(name, {}), field))
+
+
+def targets(ops: list[dict[str, Any]]) -> list[str]:
+    """Each target of issue 5, evaluated on one emulator's results."""
+    rows = ["| target | holds | measured |", "|---|---|---|"]
+    small = [op for op in ops if op["group"] == "small"]
+    extra = [
+        f"{op['op']} {_stat(op, 'ours', 'requests'):.0f} vs {_stat(op, 'sdk', 'requests'):.0f}"
+        for op in small
+        if _stat(op, "ours", "requests") != _stat(op, "sdk", "requests")
+    ]
+    rows.append(
+        f"| small ops: requests = raw SDK minimum | {'yes' if not extra else 'no'} | "
+        f"{'; '.join(extra) or 'all equal (1 each)'} |"
+    )
+    listing = [op for op in ops if op["group"] == "listing"]
+    pages = [
+        f"{op['op']}: {_stat(op, 'ours', 'requests'):.0f} (sdk {_stat(op, 'sdk', 'requests'):.0f})"
+        for op in listing
+    ]
+    ok = all(_stat(op, "ours", "requests") <= _stat(op, "sdk", "requests") for op in listing)
+    rows.append(f"| listing: pages only | {'yes' if ok else 'no'} | {'; '.join(pages)} |")
+    ratios = [(op["op"], _paired_ratio(op, "ours")) for op in small]
+    worst = max(ratios, key=lambda r: r[1]) if ratios else ("-", float("nan"))
+    rows.append(
+        f"| small ops: median ratio <= 1.05 | {'yes' if worst[1] <= 1.05 else 'no'} | "
+        + "; ".join(f"{n} {r:.2f}" for n, r in ratios)
+        + " |"
+    )
+    moves = [op for op in ops if op["group"] == "transfer"]
+    tp = [(op["op"], 1 / _paired_ratio(op, "ours")) for op in moves if "sdk" in op["impls"]]
+    bad = [f"{n}: {r:.2f}" for n, r in tp if not r >= 0.95]
+    rows.append(
+        "| large transfers: throughput >= 0.95 x sdk, same concurrency | "
+        f"{'yes' if not bad else 'no'} | "
+        + "; ".join(f"{n.split(',')[0].split()[0]} c={n.rsplit(' ', 1)[1]} {r:.2f}" for n, r in tp)
+        + " |"
+    )
+    for op in _find(ops, "glob"):
+        seen = op["impls"]["ours"].get("prefixes") or []
+        rows.append(
+            f"| glob lists only its literal prefix | "
+            f"{'yes' if {p.rstrip('/') for p in seen} == {'prefix'} else 'no'} "
+            f"| listing prefixes sent: {', '.join(seen) or '-'} |"
+        )
+    rss = []
+    for op in moves:
+        c = op["params"]["concurrency"]
+        growth = _stat(op, "ours", "rss_growth")
+        bound = 16 * MiB + 8 * MiB * c
+        rss.append((op["op"], growth, bound))
+    over = [f"{n}: {g / MiB:.0f} > {b / MiB:.0f} MiB" for n, g, b in rss if not g <= b]
+    rows.append(
+        "| peak RSS growth <= 16 MiB + block x concurrency | "
+        f"{'yes' if not over else 'no'} | "
+        + ("; ".join(over) if over else "; ".join(f"{g / MiB:.0f} MiB" for _, g, _ in rss))
+        + " |"
+    )
+    seq, seek = _find(ops, "read() sequential"), _find(ops, "read_seekable sequential")
+    if seq and seek:
+        ratio = _stat(seek[0], "ours", "seconds") / _stat(seq[0], "ours", "seconds")
+        req = (_stat(seek[0], "ours", "requests"), _stat(seq[0], "ours", "requests"))
+        rows.append(
+            f"| read_seekable sequential within 1.2x of read() | {'yes' if ratio <= 1.2 else 'no'}"
+            f" | {ratio:.2f}x; requests {req[0]:.0f} vs {req[1]:.0f} |"
+        )
+    beat = []
+    for op in moves:
+        if "sdk-defaults" in op["impls"] and op["params"]["concurrency"] == 1:
+            ours, theirs = _stat(op, "ours", "seconds"), _stat(op, "sdk-defaults", "seconds")
+            beat.append((op["params"]["direction"], theirs / ours))
+    if beat:
+        rows.append(
+            "| defaults beat the SDK's defaults (large transfers, c=1) | "
+            f"{'yes' if all(r >= 1 for _, r in beat) else 'no'} | "
+            + "; ".join(f"{d}: {r:.2f}x the SDK-default speed" for d, r in beat)
+            + " |"
+        )
+    return rows
+
+
+def charts(name: str, ops: list[dict[str, Any]], out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    made: list[str] = []
+    small = [op for op in ops if op["group"] == "small"]
+    if small:
+        fig, ax = plt.subplots(figsize=(8, 3.6))
+        impls = [n for n in IMPL_ORDER if any(n in op["impls"] for op in small)]
+        width = 0.8 / len(impls)
+        for k, impl in enumerate(impls):
+            values = [_stat(op, impl, "seconds") * 1000 for op in small]
+            ax.bar([i + k * width for i in range(len(small))], values, width, label=impl)
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(small))])
+        ax.set_xticklabels([op["op"] for op in small], fontsize=8)
+        ax.set_ylabel("median ms")
+        ax.set_title(f"1 KiB operations ({name})")
+        ax.legend()
+        made.append(_save(fig, out / f"{name}-small.png"))
+    moves = [op for op in ops if op["group"] == "transfer"]
+    if moves:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+        for ax, direction in zip(axes, ("upload", "download"), strict=True):
+            sel = [op for op in moves if op["params"]["direction"] == direction]
+            labels, values, colors = [], [], []
+            for op in sel:
+                for impl in _ordered(op):
+                    seconds = _stat(op, impl, "seconds")
+                    if math.isnan(seconds):
+                        continue
+                    labels.append(f"{impl}\nc={op['params']['concurrency']}")
+                    values.append(op["params"]["bytes"] / MiB / seconds)
+                    colors.append(f"C{IMPL_ORDER.index(impl)}")
+            ax.bar(range(len(values)), values, color=colors)
+            ax.set_xticks(range(len(values)))
+            ax.set_xticklabels(labels, fontsize=7)
+            ax.set_ylabel("MiB/s")
+            ax.set_title(f"{direction} ({name})")
+        made.append(_save(fig, out / f"{name}-transfer.png"))
+        fig, ax = plt.subplots(figsize=(9, 3.6))
+        labels, values, colors = [], [], []
+        for op in moves:
+            for impl in _ordered(op):
+                growth = _stat(op, impl, "rss_growth")
+                if not math.isnan(growth):
+                    c = op["params"]["concurrency"]
+                    labels.append(f"{op['params']['direction'][:4]}\n{impl}\nc={c}")
+                    values.append(growth / MiB)
+                    colors.append(f"C{IMPL_ORDER.index(impl)}")
+        ax.bar(range(len(values)), values, color=colors)
+        ax.set_xticks(range(len(values)))
+        ax.set_xticklabels(labels, fontsize=6)
+        ax.set_ylabel("peak RSS growth, MiB")
+        ax.set_title(f"memory during the large transfers ({name})")
+        made.append(_save(fig, out / f"{name}-memory.png"))
+    return made
+
+
+def _save(fig: Any, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path.name
+
+
+def write(paths: list[Path], docs: Path) -> None:
+    runs = [json.loads(p.read_text()) for p in paths]
+    merged: dict[str, Any] = {}
+    for run in runs:  # later files add targets, and replace operations of the same name
+        for name, result in run["targets"].items():
+            if name not in merged:
+                merged[name] = {**result, "mode": run["mode"], "started": run["started"]}
+                continue
+            ops = {op["op"]: op for op in merged[name]["operations"]}
+            for op in result["operations"]:
+                op["rerun"] = run["started"]
+                ops[op["op"]] = op
+            merged[name]["operations"] = list(ops.values())
+    first = runs[0]
+    m = first["machine"]
+    lines = ["# Performance", ""]
+    lines += (NOTES.read_text().split("<!-- results -->")[0].rstrip() + "\n").splitlines()
+    lines += ["", "## Machine and versions", ""]
+    lines += [f"- {row}" for row in m["cpu"]]
+    lines += [f"- nproc: {m['nproc']}", "- memory (`free -m`):", "", "  ```"]
+    lines += [f"  {row}" for row in m["memory"]] + ["  ```", ""]
+    lines += [
+        f"- Linux {m['kernel']}, Python {m['python']}, node {m['node']}, Azurite {m['azurite']}",
+        "- " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()),
+    ]
+    for run in runs:
+        lines.append(
+            f"- run `{run['command']}` started {run['started']} ({run['seconds']:.0f} s), "
+            f"load average at start {' '.join(run['machine']['loadavg'])}"
+        )
+    for name, result in merged.items():
+        ops = result["operations"]
+        title = "Azurite, flat namespace" if name == "flat" else "HNS emulator"
+        lines += ["", f"## {title} (`{name}`, {result['mode']} run)", ""]
+        lines.append(f"Load average after this target: {' '.join(result['loadavg_after'])}.")
+        lines += ["", "### Targets", "", *targets(ops)]
+        for img in charts(name, ops, docs / "performance"):
+            lines += ["", f"![{img}](performance/{img})"]
+        for group, heading in (
+            ("small", "Small files (1 KiB)"),
+            ("listing", "Listing and glob"),
+            ("folders", "Folders"),
+            ("seekable", "Seekable reads"),
+        ):
+            sel = [op for op in ops if op["group"] == group]
+            if sel:
+                lines += ["", f"### {heading}", "", *table(sel)]
+        sel = [op for op in ops if op["group"] == "transfer"]
+        if sel:
+            lines += ["", "### Large streamed transfers", "", *table(sel, transfer=True)]
+        sel = [op for op in ops if op["group"] == "sweep"]
+        if sel:
+            lines += ["", "### Transfer-size sweep (ours, to choose the defaults)", ""]
+            lines += table(sel, transfer=True)
+    if "<!-- results -->" in NOTES.read_text():
+        lines += ["", *NOTES.read_text().split("<!-- results -->", 1)[1].strip().splitlines()]
+    (docs / "performance.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {docs / 'performance.md'}")
+
+
+def _ratio(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.2f}"

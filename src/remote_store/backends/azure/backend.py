@@ -190,26 +190,6 @@ class AzureBackend(Backend):
                 content,
                 overwrite=overwrite,
                 metadata=metadata,
-                atomic=False,
-                if_match=if_match,
-            )
-
-    def write_atomic(
-        self,
-        path: str,
-        content: WritableContent,
-        *,
-        overwrite: bool = False,
-        metadata: Mapping[str, str] | None = None,
-        if_match: str | None = None,
-    ) -> WriteResult:
-        with call_scope(self._retry):
-            return self._strategy().write(
-                path,
-                content,
-                overwrite=overwrite,
-                metadata=metadata,
-                atomic=True,
                 if_match=if_match,
             )
 

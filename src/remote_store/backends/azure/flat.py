@@ -98,7 +98,6 @@ class FlatStrategy(BlobDataStrategy):
         *,
         overwrite: bool,
         metadata: Mapping[str, str] | None,
-        atomic: bool,
         if_match: str | None = None,
     ) -> WriteResult:
         # Both kinds of write land in one request, so write and write_atomic are the same.

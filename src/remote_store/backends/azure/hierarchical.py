@@ -116,7 +116,6 @@ class HierarchicalStrategy(BlobDataStrategy):
         *,
         overwrite: bool,
         metadata: Mapping[str, str] | None,
-        atomic: bool,
         if_match: str | None = None,
     ) -> WriteResult:
         # A committed Put Blob or Put Block List is atomic on HNS as on flat accounts

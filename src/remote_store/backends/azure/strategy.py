@@ -104,7 +104,6 @@ class AzureStrategy(ABC):
         *,
         overwrite: bool,
         metadata: Mapping[str, str] | None,
-        atomic: bool,
         if_match: str | None = None,
     ) -> WriteResult: ...
     @abstractmethod

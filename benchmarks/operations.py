@@ -29,7 +29,7 @@ class Sizes:
     random_reps: int
 
 
-FULL = Sizes(200, 10_000, 5, 200, 5, 2_000, 3, 30, 64 * MiB, 1_000, 5, 3)
+FULL = Sizes(200, 10_000, 5, 200, 5, 2_000, 3, 30, 64 * MiB, 1_000, 5, 2)
 QUICK = Sizes(15, 1_000, 3, 20, 3, 200, 2, 5, 16 * MiB, 100, 2, 1)
 SMALL = b"s" * KiB
 

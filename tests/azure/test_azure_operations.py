@@ -284,7 +284,7 @@ def test_copy_and_move(store: Store, requests_log: RequestLog) -> None:
     store.copy("src.txt", "copy.txt", overwrite=True)
     requests_log.clear()
     store.move("src.txt", "moved.txt")
-    assert len(requests_log) == 4, requests_log.show()  # HEAD, folder check, Copy, Delete
+    assert len(requests_log) == 3, requests_log.show()  # HEAD, Copy, Delete
     assert not store.exists("src.txt") and store.read_bytes("moved.txt") == b"data"
     with pytest.raises(AlreadyExists):
         store.move("moved.txt", "copy.txt")

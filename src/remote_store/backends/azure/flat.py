@@ -240,10 +240,9 @@ class FlatStrategy(BlobDataStrategy):
         if is_folder_marker(source):
             raise IsAFolder(f"{op} {src!r}: is a folder", path=src, backend="azure")
         self._check_if_match(op, src, source, if_match)
+        # Like a write, a copy checks the target's ancestors only when asked to: on a flat
+        # namespace that check is a listing (BC-010, reject_write_under_file_ancestor).
         self._check_ancestors(op, dst)
-        if not self.ctx.reject_write_under_file_ancestor and self._has_children(dst):
-            # Unlike a write, a copy is not budgeted to one request: refuse a folder target.
-            raise IsAFolder(f"{op} {dst!r}: is a folder, not a file", path=dst, backend="azure")
         try:
             self._server_copy(op, source, src, dst, overwrite=overwrite)
         except AlreadyExists:

@@ -57,8 +57,9 @@ class BlockUploader:
         self._if_match = if_match
         self._metadata = metadata
         self._md5 = hashlib.md5()
-        self._buffer = bytearray()
+        self._pending = _Pieces()
         self._size = 0
+        self._staging = False
         self._block_ids: list[str] = []
         # Unique per upload: concurrent uploads to one blob must not overwrite each other's
         # staged blocks, and block ids within a blob must all have the same length.
@@ -70,15 +71,16 @@ class BlockUploader:
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         if self._done:
             raise ValueError("upload already finished")
-        self._md5.update(data)
-        self._size += len(data)
-        self._buffer += data
-        staging = self._block_ids or len(self._buffer) > self._transfer.single_put_size
-        if staging:
-            block = self._transfer.block_size
-            while len(self._buffer) >= block:
-                self._stage(bytes(self._buffer[:block]))
-                del self._buffer[:block]
+        piece = _immutable(data)
+        self._md5.update(piece)
+        self._size += len(piece)
+        self._pending.append(piece)
+        if not self._staging and len(self._pending) <= self._transfer.single_put_size:
+            return
+        self._staging = True
+        block = self._transfer.block_size
+        while len(self._pending) >= block:
+            self._stage(self._pending.take(block))
 
     def finish(self) -> WriteResult:
         """Commit: one Put Blob, or the last block then one Put Block List."""
@@ -95,9 +97,8 @@ class BlockUploader:
             condition = swap
         try:
             with translate("write", self._key, create_only=not self._overwrite):
-                if not self._block_ids:
-                    data = bytes(self._buffer)
-                    self._buffer = bytearray()
+                if not self._staging:
+                    data = self._pending.take(len(self._pending))
                     response = self._blob.upload_blob(
                         data,
                         length=len(data),
@@ -108,9 +109,8 @@ class BlockUploader:
                         **swap,
                     )
                 else:
-                    if self._buffer:
-                        self._stage(bytes(self._buffer))
-                        self._buffer = bytearray()
+                    if self._pending:
+                        self._stage(self._pending.take(len(self._pending)))
                     self._drain(0)
                     response = self._blob.commit_block_list(
                         [BlobBlock(block_id) for block_id in self._block_ids],
@@ -140,12 +140,14 @@ class BlockUploader:
     def abort(self) -> None:
         """Give up: wait for blocks in flight, commit nothing."""
         self._done = True
-        self._buffer = bytearray()
+        self._pending = _Pieces()
         for future in self._in_flight:
             future.cancel()
         self._shutdown()
 
     def _stage(self, data: bytes) -> None:
+        """Send one block from a worker thread, so reading and hashing the next block
+        overlaps the network; at most ``max_concurrency`` blocks are in flight."""
         if len(self._block_ids) >= MAX_BLOCKS:
             raise InvalidArgument(
                 f"content needs more than {MAX_BLOCKS} blocks of {self._transfer.block_size} "
@@ -153,11 +155,7 @@ class BlockUploader:
             )
         block_id = f"{self._id_prefix}{len(self._block_ids):08d}"
         self._block_ids.append(block_id)
-        concurrency = self._transfer.max_concurrency
-        if concurrency <= 1:
-            with translate("write", self._key):
-                self._blob.stage_block(block_id, data, length=len(data))
-            return
+        concurrency = max(self._transfer.max_concurrency, 1)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload")
         self._drain(concurrency - 1)
@@ -179,6 +177,56 @@ class BlockUploader:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._in_flight.clear()
+
+
+def _immutable(data: bytes | bytearray | memoryview) -> bytes | memoryview:
+    """*data* itself when nothing can change it under us (bytes, or a view of bytes), else
+    a copy: a writer may reuse its buffer as soon as `write` returns."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, memoryview) and isinstance(data.obj, bytes) and data.c_contiguous:
+        view = data.cast("B")
+        return data.obj if view.nbytes == len(data.obj) else view
+    return bytes(data)
+
+
+class _Pieces:
+    """Bytes waiting to be sent, kept as the pieces they arrived in: a block is cut from
+    them with at most one copy (none when a piece is exactly one block)."""
+
+    def __init__(self) -> None:
+        self._pieces: deque[bytes | memoryview] = deque()
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def append(self, piece: bytes | memoryview) -> None:
+        if len(piece):
+            self._pieces.append(piece)
+            self._length += len(piece)
+
+    def take(self, n: int) -> bytes:
+        """The next *n* bytes (at most what is held) as one `bytes` object."""
+        n = min(n, self._length)
+        if n == 0:
+            return b""
+        self._length -= n
+        first = self._pieces[0]
+        if len(first) == n and isinstance(first, bytes):
+            self._pieces.popleft()
+            return first
+        parts: list[bytes | memoryview] = []
+        wanted = n
+        while wanted:
+            piece = self._pieces.popleft()
+            if len(piece) > wanted:
+                view = memoryview(piece)
+                self._pieces.appendleft(view[wanted:])
+                piece = view[:wanted]
+            parts.append(piece)
+            wanted -= len(piece)
+        return bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
 
 
 def upload(

@@ -7,9 +7,8 @@ never as files.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, BinaryIO, cast
+from collections.abc import Iterator
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
@@ -23,13 +22,11 @@ from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.folders import BATCH_SIZE, delete_markers, delete_names
 from remote_store.backends.azure.reconcile import landed_copy
 from remote_store.backends.azure.strategy import (
-    check_metadata,
     file_info,
     folder_prefix,
     is_folder_marker,
     service_etag,
 )
-from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
 from remote_store.errors import (
     AlreadyExists,
     DirectoryNotEmpty,
@@ -39,8 +36,7 @@ from remote_store.errors import (
     PreconditionFailed,
     RemoteStoreError,
 )
-from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
-from remote_store.streams import WritableContent
+from remote_store.models import FileInfo, FolderEntry, FolderInfo
 
 #: Delete Blob on an HNS account: a directory with children, and a path below a file.
 _HNS_DIRECTORY_NOT_EMPTY = frozenset({"DirectoryIsNotEmpty", "DirectoryNotEmpty"})
@@ -73,7 +69,7 @@ class FlatStrategy(BlobDataStrategy):
             return IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
         return NotFound(f"{op} {path!r}: no such file", path=path, backend="azure")
 
-    def _check_ancestors(self, op: str, path: str) -> None:
+    def _before_write(self, op: str, path: str) -> None:
         """Opt-in (``reject_write_under_file_ancestor``): one HEAD per ancestor, and one
         listing, so no file is written below a file or over a folder."""
         if not self.ctx.reject_write_under_file_ancestor:
@@ -88,69 +84,6 @@ class FlatStrategy(BlobDataStrategy):
             parent = paths.parent(parent)
         if self._has_children(path):
             raise IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
-
-    # ------------------------------------------------------------------ writing
-
-    def write(
-        self,
-        path: str,
-        content: WritableContent,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> WriteResult:
-        # Both kinds of write land in one request, so write and write_atomic are the same.
-        checked = check_metadata(metadata)
-        self._check_ancestors("write", path)
-        try:
-            return upload(
-                self.ctx.blob(path),
-                path,
-                content,
-                self.ctx.transfer,
-                overwrite=overwrite,
-                metadata=checked,
-                if_match=if_match,
-            )
-        except (PreconditionFailed, NotFound) as error:
-            refined = self._swap_refused("write", path, error) if if_match else error
-            if refined is error:
-                raise
-            raise refined from error
-
-    @contextmanager
-    def open_atomic(
-        self,
-        path: str,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> Iterator[BinaryIO]:
-        checked = check_metadata(metadata)
-        self._check_ancestors("open_atomic", path)
-        uploader = BlockUploader(
-            self.ctx.blob(path),
-            path,
-            self.ctx.transfer,
-            overwrite=overwrite,
-            metadata=checked,
-            if_match=if_match,
-        )
-        writer = AtomicWriter(uploader)
-        try:
-            yield cast(BinaryIO, writer)
-        except BaseException:
-            writer.discard()
-            raise
-        try:
-            writer.commit()
-        except (PreconditionFailed, NotFound) as error:
-            refined = self._swap_refused("open_atomic", path, error) if if_match else error
-            if refined is error:
-                raise
-            raise refined from error
 
     # ------------------------------------------------------------------ file queries
 
@@ -242,7 +175,7 @@ class FlatStrategy(BlobDataStrategy):
         self._check_if_match(op, src, source, if_match)
         # Like a write, a copy checks the target's ancestors only when asked to: on a flat
         # namespace that check is a listing (BC-010, reject_write_under_file_ancestor).
-        self._check_ancestors(op, dst)
+        self._before_write(op, dst)
         try:
             self._server_copy(op, source, src, dst, overwrite=overwrite)
         except AlreadyExists:

@@ -22,9 +22,8 @@ What the service tells us natively, and what it does not (recordings README 4-6)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, BinaryIO, cast
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from azure.core import MatchConditions
@@ -37,8 +36,7 @@ from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobDataStrategy
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.reconcile import landed_copy, landed_rename
-from remote_store.backends.azure.strategy import check_metadata, file_info, is_folder_marker
-from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
+from remote_store.backends.azure.strategy import file_info, is_folder_marker
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
     AlreadyExists,
@@ -49,8 +47,7 @@ from remote_store.errors import (
     PreconditionFailed,
     RemoteStoreError,
 )
-from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
-from remote_store.streams import WritableContent
+from remote_store.models import FileInfo, FolderEntry, FolderInfo
 
 #: Service codes of a write refused by the namespace: a file ancestor, or a directory at
 #: the target (Put Blob, Put Block, Put Block List, Copy Blob, rename).
@@ -91,7 +88,7 @@ class HierarchicalStrategy(BlobDataStrategy):
         assert self.ctx.filesystem is not None, "the backend supplies the Data Lake client"
         return self.ctx.filesystem()
 
-    def _refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
+    def _write_refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
         """The precise error for a write to *path* the service refused with *error*.
 
         ``AlreadyExists`` or a namespace refusal may mean a directory sits at *path*
@@ -106,68 +103,6 @@ class HierarchicalStrategy(BlobDataStrategy):
         if not refused:
             return error
         return NotAFolder(f"{op} {path!r}: an ancestor is a file", path=path, backend="azure")
-
-    # ------------------------------------------------------------------ writing
-
-    def write(
-        self,
-        path: str,
-        content: WritableContent,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> WriteResult:
-        # A committed Put Blob or Put Block List is atomic on HNS as on flat accounts
-        # (uncommitted blocks are invisible), so write_atomic needs no temporary file and
-        # rename: one request for a small payload, and never a partial file.
-        checked = check_metadata(metadata)
-        try:
-            return upload(
-                self.ctx.blob(path),
-                path,
-                content,
-                self.ctx.transfer,
-                overwrite=overwrite,
-                metadata=checked,
-                if_match=if_match,
-            )
-        except (NotFound, InvalidPath, AlreadyExists, PreconditionFailed) as error:
-            refined = (
-                self._swap_refused("write", path, error)
-                if if_match
-                else self._refused("write", path, error)
-            )
-            if refined is error:
-                raise
-            raise refined from error
-
-    @contextmanager
-    def open_atomic(
-        self,
-        path: str,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> Iterator[BinaryIO]:
-        checked = check_metadata(metadata)
-        uploader = BlockUploader(
-            self.ctx.blob(path),
-            path,
-            self.ctx.transfer,
-            overwrite=overwrite,
-            metadata=checked,
-            if_match=if_match,
-        )
-        refine = self._swap_refused if if_match else self._refused
-        writer = _RefiningWriter(uploader, lambda error: refine("open_atomic", path, error))
-        try:
-            yield cast(BinaryIO, writer)
-        except BaseException:
-            writer.discard()
-            raise
-        writer.commit()
 
     # ------------------------------------------------------------------ file queries
 
@@ -281,12 +216,12 @@ class HierarchicalStrategy(BlobDataStrategy):
             # A retried Copy Blob may have met its own first attempt: see reconcile.py.
             if landed_copy(self.ctx.blob(dst), dst, source, self.ctx.blob(src).url):
                 return
-            refined = self._refused("copy", dst, error)
+            refined = self._write_refused("copy", dst, error)
             if refined is error:
                 raise
             raise refined from error
         except (NotFound, InvalidPath) as error:
-            refined = self._refused("copy", dst, error)
+            refined = self._write_refused("copy", dst, error)
             if refined is error:
                 raise
             raise refined from error
@@ -342,7 +277,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                         else:
                             raise
             except (InvalidPath, AlreadyExists) as error:
-                refined = self._refused("move", dst, error)
+                refined = self._write_refused("move", dst, error)
                 if refined is error:
                     raise
                 raise refined from error
@@ -401,31 +336,3 @@ class HierarchicalStrategy(BlobDataStrategy):
             if info.modified is not None and (newest is None or info.modified > newest):
                 newest = info.modified
         return FolderInfo(path=path, file_count=count, total_size=total, modified=newest)
-
-
-class _RefiningWriter(AtomicWriter):
-    """`AtomicWriter` whose upload errors (staging or commit) name the namespace's reason."""
-
-    def __init__(
-        self, uploader: BlockUploader, refine: Callable[[RemoteStoreError], RemoteStoreError]
-    ) -> None:
-        super().__init__(uploader)
-        self._refine = refine
-
-    def write(self, data: Any) -> int:
-        try:
-            return super().write(data)
-        except (NotFound, InvalidPath, AlreadyExists) as error:
-            refined = self._refine(error)
-            if refined is error:
-                raise
-            raise refined from error
-
-    def commit(self) -> WriteResult:
-        try:
-            return super().commit()
-        except (NotFound, InvalidPath, AlreadyExists, PreconditionFailed) as error:
-            refined = self._refine(error)
-            if refined is error:
-                raise
-            raise refined from error

@@ -13,6 +13,7 @@ import hashlib
 import io
 import uuid
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -28,7 +29,14 @@ from remote_store.backends.azure.strategy import (
     normalize_etag,
     service_etag,
 )
-from remote_store.errors import AlreadyExists, InvalidArgument, PreconditionFailed
+from remote_store.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    InvalidPath,
+    NotFound,
+    PreconditionFailed,
+    RemoteStoreError,
+)
 from remote_store.models import WriteResult, WriteSource
 from remote_store.streams import WritableContent
 
@@ -267,13 +275,32 @@ def upload(
     return uploader.finish()
 
 
+#: Errors a namespace may explain better (a folder at the target, a file ancestor...).
+REFINABLE = (NotFound, InvalidPath, AlreadyExists, PreconditionFailed)
+
+
+def raise_refined(
+    error: RemoteStoreError, refine: Callable[[RemoteStoreError], RemoteStoreError]
+) -> None:
+    """Raise ``refine(error)`` (chained) if it differs from *error*; else return."""
+    better = refine(error)
+    if better is not error:
+        raise better from error
+
+
 class AtomicWriter(io.RawIOBase):
     """The stream `open_atomic` yields: content is staged as it is written, committed by
-    `commit` in one request, never made visible by `discard`."""
+    `commit` in one request, never made visible by `discard`. Upload errors pass through
+    *refine*, so they name the namespace's reason."""
 
-    def __init__(self, uploader: BlockUploader) -> None:
+    def __init__(
+        self,
+        uploader: BlockUploader,
+        refine: Callable[[RemoteStoreError], RemoteStoreError] = lambda error: error,
+    ) -> None:
         super().__init__()
         self._uploader = uploader
+        self._refine = refine
         self.result: WriteResult | None = None
 
     def writable(self) -> bool:
@@ -283,12 +310,19 @@ class AtomicWriter(io.RawIOBase):
         if self.closed:
             raise ValueError("I/O operation on closed file")
         view = memoryview(data).cast("B")
-        self._uploader.feed(view)
+        try:
+            self._uploader.feed(view)
+        except REFINABLE as error:
+            raise_refined(error, self._refine)
+            raise
         return len(view)
 
     def commit(self) -> WriteResult:
         try:
             self.result = self._uploader.finish()
+        except REFINABLE as error:
+            raise_refined(error, self._refine)
+            raise
         finally:
             super().close()
         return self.result

@@ -204,7 +204,14 @@ class BlobDataStrategy(AzureStrategy):
     def _reader(self, op: str, path: str, *, seekable: bool) -> BinaryIO:
         size = self.ctx.transfer.chunk_get_size
         chunk = self._first_chunk(op, path, size) or Chunk(0, b"", 0, "", None)
-        reader = BlobReader(self.ctx.blob(path), path, chunk, chunk_size=size, seekable=seekable)
+        reader = BlobReader(
+            self.ctx.blob(path),
+            path,
+            chunk,
+            chunk_size=size,
+            seekable=seekable,
+            max_concurrency=self.ctx.transfer.max_concurrency,
+        )
         return cast(BinaryIO, reader)
 
     def read(self, path: str) -> BinaryIO:

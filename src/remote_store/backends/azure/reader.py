@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.storage.blob import BlobClient
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    IncompleteReadError,
+    ServiceResponseError,
+)
+from azure.storage.blob import BlobClient, BlobProperties
+from azure.storage.blob._deserialize import deserialize_blob_stream
+from azure.storage.blob._generated.models import ModifiedAccessConditions
+from azure.storage.blob._shared.response_handlers import process_storage_error
 
 from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.prefetch import ReadAhead
 from remote_store.backends.azure.retry import call_scope, policy_of
+from remote_store.config import RetryPolicy
 from remote_store.errors import InvalidArgument
+
+#: Re-requests of the rest of a body cut mid-way, per ranged GET (the SDK allows 3 too).
+RESUMES = 3
+#: The first fetch after a seek away from the buffer; each sequential miss doubles it.
+FIRST_SPAN = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -19,24 +36,71 @@ class Chunk:
     """Bytes of a blob from *offset*, the blob's total *size* and its raw *etag*."""
 
     offset: int
-    data: bytes
+    data: bytes | bytearray
     size: int
     etag: str
     properties: Any
 
 
 def fetch(blob: BlobClient, offset: int, length: int, etag: str | None = None) -> Chunk:
-    """One ranged GET. With *etag* the service answers 412 if the blob has changed.
+    """One ranged GET of up to *length* bytes, streamed into one buffer. With *etag* the
+    service answers 412 if the blob has changed. A body cut mid-way is re-requested from
+    where it stopped, pinned to the first answer's ETag, within the same call deadline.
 
     Raises the SDK's errors (the caller decides what a 404 or 416 means)."""
-    kwargs: dict[str, Any] = {}
-    if etag is not None:
-        kwargs = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
-    downloader = blob.download_blob(offset=offset, length=length, max_concurrency=1, **kwargs)
-    data = downloader.readall()
-    props = downloader.properties
-    total = _total_size(props.content_range, offset + len(data))
-    return Chunk(offset, data, total, props.etag, props)
+    with call_scope(policy_of(blob)):
+        props, body = _get(blob, offset, offset + length - 1, etag)
+        data = bytearray(min(length, int(props.size or 0)))
+        view = memoryview(data)
+        filled, cut = _drain(body, view, 0)
+        resumes = 0
+        while cut is not None:
+            if resumes >= RESUMES:
+                raise cut
+            resumes += 1
+            _, body = _get(blob, offset + filled, offset + len(data) - 1, props.etag)
+            filled, cut = _drain(body, view, filled)
+    return Chunk(offset, data, _total_size(props.content_range, offset + filled), props.etag, props)
+
+
+def _get(
+    blob: BlobClient, start: int, end: int, etag: str | None
+) -> tuple[BlobProperties, Iterator[bytes]]:
+    """Send one Get Blob for bytes ``start..end``; the body is not read yet.
+
+    The SDK's generated operation, not `BlobClient.download_blob`: the latter buffers the
+    whole range several times over (joins, BytesIO, copies: ~10x the range at its peak),
+    where the body here is streamed once into the caller's buffer."""
+    conditions = ModifiedAccessConditions(if_match=etag) if etag else None
+    try:
+        _, body = blob._client.blob.download(
+            range=f"bytes={start}-{end}",
+            version_id=getattr(blob, "version_id", None),
+            modified_access_conditions=conditions,
+            cls=deserialize_blob_stream,
+            validate_content=False,
+            data_stream_total=None,
+            download_stream_current=0,
+        )
+    except HttpResponseError as error:
+        process_storage_error(error)  # the typed errors download_blob raises (404, 412, 416)
+    return body.properties, body
+
+
+def _drain(body: Iterator[bytes], view: memoryview, filled: int) -> tuple[int, AzureError | None]:
+    """Copy *body* into *view* from *filled*: the new fill, and the error if it was cut."""
+    try:
+        for piece in body:
+            n = min(len(piece), len(view) - filled)  # the answer's Content-Length bounds it
+            view[filled : filled + n] = memoryview(piece)[:n]
+            filled += n
+    except (HttpResponseError, ServiceResponseError) as error:
+        # What azure-core's transport raises for a connection cut, reset or timed out
+        # mid-body (IncompleteReadError and DecodeError are HttpResponseErrors).
+        return filled, error
+    if filled < len(view):
+        return filled, IncompleteReadError(f"the body ended at {filled} of {len(view)} bytes")
+    return filled, None
 
 
 def _total_size(content_range: str | None, fallback: int) -> int:
@@ -48,27 +112,52 @@ def _total_size(content_range: str | None, fallback: int) -> int:
     return fallback
 
 
+def _load(
+    blob: BlobClient,
+    key: str,
+    policy: RetryPolicy | None,
+    etag: str,
+    offset: int,
+    length: int,
+) -> Chunk:
+    """One chunk for a reader, errors translated; its own call (deadline) unless the
+    context already has one. A module function: read-ahead threads must not hold the
+    reader (see `ReadAhead`)."""
+    with call_scope(policy), translate("read", key):
+        return fetch(blob, offset, length, etag)
+
+
 class BlobReader(io.RawIOBase):
     """A read-only stream over one blob version.
 
-    Keeps one chunk (the read-ahead buffer) in memory; every further chunk is a ranged GET
-    with ``If-Match`` on the ETag seen first, so a blob replaced mid-read raises
-    `PreconditionFailed` instead of mixing two versions."""
+    Every chunk after the first is a ranged GET with ``If-Match`` on the ETag seen first,
+    so a blob replaced mid-read raises `PreconditionFailed` instead of mixing two
+    versions. Reading sequentially, up to ``max_concurrency - 1`` further chunks are
+    fetched ahead; a seekable reader starts small after a seek and grows back."""
 
     def __init__(
-        self, blob: BlobClient, key: str, first: Chunk, *, chunk_size: int, seekable: bool
+        self,
+        blob: BlobClient,
+        key: str,
+        first: Chunk,
+        *,
+        chunk_size: int,
+        seekable: bool,
+        max_concurrency: int = 1,
     ) -> None:
         super().__init__()
-        self._blob = blob
-        self._policy = policy_of(blob)
-        self._key = key
-        self._etag = first.etag
+        self._ahead: ReadAhead[Chunk] | None = None
+        self._load = partial(_load, blob, key, policy_of(blob), first.etag)
         self._size = first.size
         self._chunk_size = chunk_size
         self._seekable = seekable
         self._buffer = first.data
         self._buffer_start = first.offset
+        self._fetched_to = first.offset + len(first.data)  # where the last fetch ended
+        self._span = chunk_size  # what the last fetch asked for
         self._pos = 0
+        if max_concurrency > 1:
+            self._ahead = ReadAhead(self._load, max_concurrency - 1)
 
     @property
     def size(self) -> int:
@@ -98,36 +187,65 @@ class BlobReader(io.RawIOBase):
             raise InvalidArgument(f"invalid whence {whence!r}")
         if target < 0:
             raise InvalidArgument(f"negative seek position {target}")
+        held = self._buffer_start <= target < self._buffer_start + len(self._buffer)
+        if self._ahead is not None and not held and not self._ahead.covers(target):
+            self._ahead.drop()  # cancel the requests not started: they will not be used
         self._pos = target
         return target
 
-    def _available(self) -> memoryview:
-        """Buffered bytes from the current position, fetching the next chunk if needed."""
+    def _available(self, want: int) -> memoryview:
+        """Buffered bytes from the current position, fetching if needed (*want* bytes
+        are about to be read, 0 if unknown)."""
         if self._pos >= self._size:
             return memoryview(b"")
         start = self._pos - self._buffer_start
         if not 0 <= start < len(self._buffer):
-            length = min(self._chunk_size, self._size - self._pos)
-            # One call per chunk: its deadline covers the SDK's own re-requests of a cut
-            # body, which resume at this offset and stay pinned to the ETag.
-            with call_scope(self._policy), translate("read", self._key):
-                chunk = fetch(self._blob, self._pos, length, self._etag)
-            self._buffer, self._buffer_start = chunk.data, chunk.offset
-            start = 0
-            if not chunk.data:  # the blob shrank under a matching ETag: cannot happen
+            self._refill(want)
+            start = self._pos - self._buffer_start
+            if not self._buffer:  # the blob shrank under a matching ETag: cannot happen
                 return memoryview(b"")
         return memoryview(self._buffer)[start:]
+
+    def _refill(self, want: int) -> None:
+        pos, full = self._pos, self._chunk_size
+        sequential = pos == self._fetched_to or not self._seekable
+        # Random reads fetch little; a run of misses each continuing the last fetch
+        # doubles it, up to a full chunk, and only then reads ahead.
+        length = min(self._span * 2, full) if sequential else FIRST_SPAN
+        length = min(max(length, want), full)
+        # The current chunk goes before the next arrives: memory stays bounded by the
+        # chunk being read plus those fetched ahead.
+        self._buffer = b""
+        ahead = self._ahead
+        if ahead is not None and ((sequential and length == full) or ahead.covers(pos)):
+            length = full
+            pending = ahead.take(pos)
+            # Queue the following chunks before waiting for this one.
+            ahead.extend(pending.end if pending else pos + full, self._size, full)
+            if pending is not None and not pending.future.cancel():
+                chunk = pending.future.result()  # a prefetch's error surfaces here
+            else:  # not started yet (or nothing queued): this thread fetches it
+                start = pending.start if pending else pos
+                chunk = self._load(start, min(full, self._size - start))
+        else:
+            if ahead is not None:
+                ahead.drop()
+            chunk = self._load(pos, min(length, self._size - pos))
+        self._buffer, self._buffer_start = chunk.data, chunk.offset
+        self._fetched_to = chunk.offset + len(chunk.data)
+        self._span = length
 
     def readinto(self, buffer: Any) -> int:
         self._check_open()
         target = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(target):
-            view = self._available()
+            view = self._available(len(target) - filled)
             if not view:
                 break
             n = min(len(view), len(target) - filled)
             target[filled : filled + n] = view[:n]
+            del view  # no view may keep a chunk alive while the next one is fetched
             filled += n
             self._pos += n
         return filled
@@ -139,10 +257,11 @@ class BlobReader(io.RawIOBase):
         parts: list[bytes] = []
         wanted = size
         while wanted > 0:
-            view = self._available()
+            view = self._available(wanted)
             if not view:
                 break
             piece = bytes(view[:wanted])
+            del view
             parts.append(piece)
             wanted -= len(piece)
             self._pos += len(piece)
@@ -158,7 +277,7 @@ class BlobReader(io.RawIOBase):
         parts: list[bytes] = []
         taken = 0
         while limit < 0 or taken < limit:
-            view = self._available()
+            view = self._available(limit - taken if limit >= 0 else 0)
             if not view:
                 break
             if limit >= 0:
@@ -166,6 +285,7 @@ class BlobReader(io.RawIOBase):
             rel = self._pos - self._buffer_start
             end = self._buffer.find(b"\n", rel, rel + len(view))
             piece = bytes(view[: end - rel + 1]) if end >= 0 else bytes(view)
+            del view
             parts.append(piece)
             taken += len(piece)
             self._pos += len(piece)
@@ -174,6 +294,8 @@ class BlobReader(io.RawIOBase):
         return b"".join(parts)
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()  # no request runs once close() returns
         self._buffer = b""
         super().close()
 

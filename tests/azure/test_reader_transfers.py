@@ -1,0 +1,443 @@
+"""How the Azure readers move bytes (issue 5, docs/performance.md), seen on the wire of the
+real SDK against Azurite: one buffer per ranged GET, read-ahead at ``max_concurrency``,
+small fetches for random reads on a seekable stream.
+
+No timing assertions: requests are counted and their ranges compared, overlap is made
+deterministic by holding a request until another one is in flight."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import threading
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+from azure.storage.blob import BlobClient, BlobServiceClient
+
+from remote_store.backends.azure import AzureBackend
+from remote_store.backends.azure.prefetch import THREAD_NAME
+from remote_store.backends.azure.reader import FIRST_SPAN, fetch
+from remote_store.errors import PreconditionFailed
+from remote_store.store import Store
+from tests.azure.conftest import BackendFactory
+from tests.azure_support import Azurite
+from tests.fault_proxy import Fault, FaultProxy, Match
+
+KiB = 1024
+MiB = 1024 * KiB
+CHUNK = 256 * KiB
+WAIT = 30.0  # seconds a held request waits for its partner: a bound, never reached when OK
+
+
+@dataclass(frozen=True)
+class Get:
+    """One Get Blob as the SDK sent it, and its answer."""
+
+    start: int
+    end: int  # inclusive
+    status: int
+    length: int  # Content-Length of the answer
+    thread: str
+    if_match: str | None
+
+
+@dataclass
+class Wire:
+    """``raw_request_hook`` and ``raw_response_hook``: the ranged GETs, the most requests
+    in flight at once, and hooks a test can use to act before a request goes out."""
+
+    gets: list[Get] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    #: Hold the next request until this many are in flight (then stop holding).
+    hold_until: int = 0
+    #: Called with ``(start, thread name)`` before each ranged GET is sent.
+    before_get: Callable[[int, str], None] | None = None
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def options(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "max_chunk_get_size": CHUNK,
+            "max_single_get_size": CHUNK,
+            "raw_request_hook": self.on_request,
+            "raw_response_hook": self.on_response,
+            **extra,
+        }
+
+    def on_request(self, request: Any) -> None:
+        http = request.http_request
+        rng = http.headers.get("x-ms-range")
+        if http.method == "GET" and rng and self.before_get is not None:
+            self.before_get(_range(rng)[0], threading.current_thread().name)
+        with self._cond:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._cond.notify_all()
+            if self.hold_until:
+                wanted = self.hold_until
+                self._cond.wait_for(lambda: self.in_flight >= wanted, timeout=WAIT)
+                self.hold_until = 0
+
+    def on_response(self, response: Any) -> None:
+        http, answer = response.http_request, response.http_response
+        rng = http.headers.get("x-ms-range")
+        with self._cond:
+            self.in_flight -= 1
+            if http.method == "GET" and rng:
+                start, end = _range(rng)
+                self.gets.append(
+                    Get(
+                        start,
+                        end,
+                        answer.status_code,
+                        int(answer.headers.get("Content-Length", 0)),
+                        threading.current_thread().name,
+                        http.headers.get("If-Match"),
+                    )
+                )
+            self._cond.notify_all()
+
+    def wait_for_get(self, start: int) -> None:
+        """Until the answer to the GET from *start* has arrived."""
+        with self._cond:
+            self._cond.wait_for(lambda: any(g.start == start for g in self.gets), timeout=WAIT)
+
+    def clear(self) -> None:
+        with self._cond:
+            self.gets.clear()
+            self.max_in_flight = self.in_flight
+
+    def ranges(self) -> list[tuple[int, int]]:
+        return sorted((g.start, g.end) for g in self.gets)
+
+    def moved(self) -> int:
+        return sum(g.length for g in self.gets)
+
+
+def _range(header: str) -> tuple[int, int]:
+    first, last = header.removeprefix("bytes=").split("-")
+    return int(first), int(last)
+
+
+def _chunks(start: int, size: int, spans: Iterator[int]) -> list[tuple[int, int]]:
+    """The ranges a reader fetches from *start* to *size* with the given spans."""
+    out = []
+    while start < size:
+        n = min(next(spans), size - start)
+        out.append((start, start + n - 1))
+        start += n
+    return out
+
+
+def _doubling(first: int, cap: int) -> Iterator[int]:
+    span = first
+    while True:
+        yield span
+        span = min(span * 2, cap)
+
+
+def _always(n: int) -> Iterator[int]:
+    while True:
+        yield n
+
+
+def _read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_NAME)]
+
+
+@pytest.fixture
+def wire() -> Wire:
+    return Wire()
+
+
+def _store(make_backend: BackendFactory, wire: Wire, concurrency: int, **extra: Any) -> Store:
+    return Store(make_backend(max_concurrency=concurrency, client_options=wire.options(**extra)))
+
+
+def _drain(stream: Any, piece: int = 64 * KiB) -> bytes:
+    reader = cast(io.RawIOBase, stream)
+    out = bytearray()
+    buffer = bytearray(piece)
+    while n := reader.readinto(buffer):
+        out += buffer[:n]
+    return bytes(out)
+
+
+# ---------------------------------------------------------------------- sequential reads
+
+
+@pytest.mark.parametrize("seekable", [False, True], ids=["read", "read_seekable"])
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_sequential_read_fetches_each_chunk_once(
+    make_backend: BackendFactory, wire: Wire, concurrency: int, seekable: bool
+) -> None:
+    """At any max_concurrency, a sequential read is one GET per chunk, none past the end;
+    read_seekable from the start fetches exactly what read() does."""
+    data = os.urandom(10 * CHUNK + 1000)
+    store = _store(make_backend, wire, concurrency)
+    store.write("f", data)
+    opener = store.read_seekable if seekable else store.read
+    with opener("f") as stream:
+        got = _drain(stream)
+        if concurrency == 1:
+            assert not _read_ahead_threads()
+    assert got == data
+    assert wire.ranges() == _chunks(0, len(data), _always(CHUNK)), wire.gets
+    assert all(g.status == 206 for g in wire.gets)
+    threads = {g.thread for g in wire.gets}
+    if concurrency == 1:
+        assert threads == {threading.current_thread().name}
+    else:
+        assert any(t.startswith(THREAD_NAME) for t in threads), threads
+    assert not _read_ahead_threads()
+
+
+def test_read_ahead_keeps_requests_in_flight_together(
+    make_backend: BackendFactory, wire: Wire
+) -> None:
+    """max_concurrency=4: the reader has several GETs in flight (the first one after the
+    open is held until a second is sent: a sequential reader never sends it), never more
+    than max_concurrency."""
+    data = os.urandom(12 * CHUNK)
+    store = _store(make_backend, wire, 4)
+    store.write("f", data)
+    with store.read("f") as stream:
+        wire.clear()
+        wire.hold_until = 2
+        assert stream.read() == data
+    assert wire.max_in_flight >= 2, wire.gets
+    assert wire.max_in_flight <= 4, wire.max_in_flight
+
+
+# ---------------------------------------------------------------------- seekable reads
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_random_small_reads_fetch_small_ranges(
+    make_backend: BackendFactory, wire: Wire, concurrency: int
+) -> None:
+    """Random 4 KiB reads fetch 64 KiB each, not a whole chunk (1 MiB here), and fetch
+    nothing ahead."""
+    data = os.urandom(4 * MiB)
+    store = _store(make_backend, wire, concurrency, max_chunk_get_size=MiB)
+    store.write("f", data)
+    offsets = random.Random(7).sample(range(MiB, len(data)), 40)
+    with store.read_seekable("f") as stream:
+        wire.clear()
+        for offset in offsets:
+            stream.seek(offset)
+            assert stream.read(4 * KiB) == data[offset : offset + 4 * KiB]
+    assert 0 < len(wire.gets) <= len(offsets)
+    assert wire.moved() <= len(offsets) * FIRST_SPAN, wire.moved()
+    assert all(g.end - g.start + 1 <= FIRST_SPAN for g in wire.gets), wire.gets
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_sequential_reads_after_a_seek_grow_their_fetches(
+    make_backend: BackendFactory, wire: Wire, concurrency: int
+) -> None:
+    """After a seek out of the buffer: 64 KiB, then 128, 256, 512 KiB, then whole chunks
+    (read ahead with max_concurrency > 1: the same ranges)."""
+    data = os.urandom(5 * MiB)
+    store = _store(make_backend, wire, concurrency, max_chunk_get_size=MiB)
+    store.write("f", data)
+    start = MiB + 12345
+    with store.read_seekable("f") as stream:
+        wire.clear()
+        stream.seek(start)
+        got = bytearray()
+        while piece := stream.read(10_000):
+            got += piece
+    assert got == data[start:]
+    assert wire.ranges() == _chunks(start, len(data), _doubling(FIRST_SPAN, MiB)), wire.gets
+
+
+def test_a_large_read_after_a_seek_fetches_what_it_asks(
+    make_backend: BackendFactory, wire: Wire
+) -> None:
+    """A read larger than 64 KiB after a seek fetches its size in one GET (up to a chunk)."""
+    data = os.urandom(3 * MiB)
+    store = _store(make_backend, wire, 1, max_chunk_get_size=MiB)
+    store.write("f", data)
+    with store.read_seekable("f") as stream:
+        wire.clear()
+        stream.seek(2 * MiB)
+        assert stream.read(300 * KiB) == data[2 * MiB : 2 * MiB + 300 * KiB]
+    assert wire.ranges() == [(2 * MiB, 2 * MiB + 300 * KiB - 1)]
+
+
+def test_seeks_within_and_away_from_the_read_ahead(
+    make_backend: BackendFactory, wire: Wire
+) -> None:
+    """A seek into a chunk already fetched ahead uses it; one away from it drops the rest
+    and reads the right bytes."""
+    data = os.urandom(16 * CHUNK)
+    store = _store(make_backend, wire, 4)
+    store.write("f", data)
+    with store.read_seekable("f") as stream:
+        assert stream.read(CHUNK + 1) == data[: CHUNK + 1]  # fetches chunk 1, 2..4 ahead
+        stream.seek(3 * CHUNK + 5)
+        assert stream.read(10) == data[3 * CHUNK + 5 : 3 * CHUNK + 15]
+        starts = [g.start for g in wire.gets]
+        assert starts.count(3 * CHUNK) == 1, wire.gets  # the read-ahead's GET
+        assert 3 * CHUNK + 5 not in starts, wire.gets  # no GET of its own
+        stream.seek(10 * CHUNK)
+        assert stream.read(10) == data[10 * CHUNK : 10 * CHUNK + 10]
+        stream.seek(0)
+        assert stream.read() == data
+
+
+# ---------------------------------------------------------------------- consistency
+
+
+@pytest.mark.parametrize("when", ["before-next-is-sent", "after-next-arrived"])
+def test_blob_replaced_while_chunks_are_read_ahead_raises(
+    make_backend: BackendFactory, wire: Wire, azurite: Azurite, container: str, when: str
+) -> None:
+    """A blob replaced mid-read raises PreconditionFailed, when the reader reaches a chunk
+    fetched after the change (a read-ahead's 412 surfaces there, not earlier); chunks
+    fetched before it are the old version's bytes."""
+    data = os.urandom(8 * CHUNK)
+    store = _store(make_backend, wire, 4)
+    store.write("f", data)
+    direct = BlobServiceClient.from_connection_string(azurite.connection_string)
+    replaced: list[int] = []
+    # "before": replace just before chunk 2 (read ahead) is requested, once chunk 1 (the
+    # chunk read in place) has its answer. "after": once chunks 2..4 (read ahead) have
+    # theirs, so chunk 5 is the first one refused.
+    first_refused = 2 if when == "before-next-is-sent" else 5
+
+    def replace() -> None:
+        direct.get_blob_client(container, "f").upload_blob(os.urandom(len(data)), overwrite=True)
+        replaced.append(1)
+
+    def before_get(start: int, thread: str) -> None:
+        if when == "before-next-is-sent" and start == 2 * CHUNK and not replaced:
+            assert thread.startswith(THREAD_NAME)
+            wire.wait_for_get(CHUNK)
+            replace()
+
+    wire.before_get = before_get
+    with direct, store.read("f") as stream:
+        assert stream.read(CHUNK + 1) == data[: CHUNK + 1]
+        if when == "after-next-arrived":
+            for n in (2, 3, 4):
+                wire.wait_for_get(n * CHUNK)
+            replace()
+        got = stream.read(first_refused * CHUNK - CHUNK - 1)
+        assert got == data[CHUNK + 1 : first_refused * CHUNK]
+        with pytest.raises(PreconditionFailed):
+            stream.read(1)
+    assert replaced
+    assert any(g.status == 412 for g in wire.gets), wire.gets
+
+
+def test_close_waits_for_read_ahead_and_sends_nothing_after(
+    make_backend: BackendFactory, wire: Wire
+) -> None:
+    """close() with read-ahead requests in flight returns once they end: no request after
+    it, no read-ahead thread left."""
+    data = os.urandom(16 * CHUNK)
+    store = _store(make_backend, wire, 4)
+    store.write("f", data)
+    started, release = threading.Event(), threading.Event()
+
+    def before_get(start: int, thread: str) -> None:
+        if thread.startswith(THREAD_NAME):
+            started.set()
+            release.wait(WAIT)
+
+    stream = store.read("f")
+    wire.clear()
+    wire.before_get = before_get
+    assert stream.read(CHUNK + 1) == data[: CHUNK + 1]  # chunk 1 in place, 2..4 ahead
+    assert started.wait(WAIT)
+    closer = threading.Thread(target=stream.close)
+    closer.start()
+    closer.join(0.5)
+    assert closer.is_alive()  # held: close() waits for the read-ahead in flight
+    release.set()
+    closer.join(WAIT)
+    assert not closer.is_alive()
+    assert stream.closed
+    assert not _read_ahead_threads()
+    assert wire.ranges() == _chunks(CHUNK, 5 * CHUNK, _always(CHUNK)), wire.gets
+    assert wire.in_flight == 0
+
+
+# ---------------------------------------------------------------------- one ranged GET
+
+
+@pytest.fixture
+def blob(azurite: Azurite, container: str) -> Iterator[BlobClient]:
+    with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
+        yield service.get_blob_client(container, "big")
+
+
+def test_fetch_streams_into_one_buffer(blob: BlobClient) -> None:
+    """One 8 MiB ranged GET holds about 8 MiB of Python memory at its peak (the SDK's
+    download_blob().readall() held ~9x)."""
+    data = os.urandom(8 * MiB + 100)
+    blob.upload_blob(data)
+    fetch(blob, 0, 1024)  # connection and SDK warm-up, outside the measure
+    tracemalloc.start()
+    try:
+        base, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        chunk = fetch(blob, 0, 8 * MiB)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"fetch of 8 MiB: tracemalloc peak {(peak - base) / MiB:.2f} MiB")
+    assert chunk.data == data[: 8 * MiB]
+    assert (chunk.offset, chunk.size) == (0, len(data))
+    assert peak - base < 1.5 * 8 * MiB, f"{(peak - base) / MiB:.1f} MiB"
+
+
+def test_fetch_near_the_end_and_pinned(blob: BlobClient) -> None:
+    """A range past the end is cut to the blob; a stale ETag is refused (412)."""
+    from azure.core.exceptions import ResourceModifiedError
+
+    data = os.urandom(1000)
+    blob.upload_blob(data)
+    chunk = fetch(blob, 900, 500)
+    assert (bytes(chunk.data), chunk.offset, chunk.size) == (data[900:], 900, 1000)
+    assert chunk.etag == blob.get_blob_properties().etag
+    blob.upload_blob(b"other", overwrite=True)
+    with pytest.raises(ResourceModifiedError) as caught:
+        fetch(blob, 0, 10, chunk.etag)
+    assert caught.value.status_code == 412
+
+
+def test_a_cut_body_resumes_where_it_stopped(
+    azurite_proxy: FaultProxy, container: str, wire: Wire
+) -> None:
+    """A body cut mid-way is re-requested from where it stopped, to the chunk's end,
+    pinned to the ETag: not the whole range again."""
+    data = os.urandom(3 * MiB)
+    backend = AzureBackend(
+        container,
+        connection_string=azurite_proxy.connection_string,
+        hns=False,
+        client_options=wire.options(max_chunk_get_size=MiB),
+    )
+    with Store(backend) as store:
+        store.write("f", data)
+        azurite_proxy.add(
+            Fault.reset_mid_body(300_000, skip=1, match=Match(method="GET", path=r"/f$"))
+        )
+        with store.read("f") as stream:
+            assert stream.read() == data
+    assert azurite_proxy.stats().faults["reset_mid_body"] == 1
+    second = [g for g in wire.gets if g.end == 2 * MiB - 1]
+    assert len(second) == 2, wire.gets
+    cut, resumed = second
+    assert cut.start == MiB
+    assert MiB < resumed.start <= MiB + 300_000, wire.gets
+    assert resumed.if_match is not None
+    assert resumed.if_match == cut.if_match

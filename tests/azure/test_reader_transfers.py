@@ -176,7 +176,7 @@ def _drain(stream: Any, piece: int = 64 * KiB) -> bytes:
 def test_sequential_read_fetches_each_chunk_once(
     make_backend: BackendFactory, wire: Wire, concurrency: int, seekable: bool
 ) -> None:
-    """At any max_concurrency, a sequential read is one GET per chunk, none past the end;
+    """AZ-038: at any max_concurrency, a sequential read is one GET per chunk, none past the end;
     read_seekable from the start fetches exactly what read() does."""
     data = os.urandom(10 * CHUNK + 1000)
     store = _store(make_backend, wire, concurrency)
@@ -200,7 +200,7 @@ def test_sequential_read_fetches_each_chunk_once(
 def test_read_ahead_keeps_requests_in_flight_together(
     make_backend: BackendFactory, wire: Wire
 ) -> None:
-    """max_concurrency=4: the reader has several GETs in flight (the first one after the
+    """AZ-038: max_concurrency=4: the reader has several GETs in flight (the first one after the
     open is held until a second is sent: a sequential reader never sends it), never more
     than max_concurrency."""
     data = os.urandom(12 * CHUNK)
@@ -221,7 +221,7 @@ def test_read_ahead_keeps_requests_in_flight_together(
 def test_random_small_reads_fetch_small_ranges(
     make_backend: BackendFactory, wire: Wire, concurrency: int
 ) -> None:
-    """Random 4 KiB reads fetch 64 KiB each, not a whole chunk (1 MiB here), and fetch
+    """AZ-039: random 4 KiB reads fetch 64 KiB each, not a whole chunk (1 MiB here), and fetch
     nothing ahead."""
     data = os.urandom(4 * MiB)
     store = _store(make_backend, wire, concurrency, max_chunk_get_size=MiB)
@@ -241,7 +241,7 @@ def test_random_small_reads_fetch_small_ranges(
 def test_sequential_reads_after_a_seek_grow_their_fetches(
     make_backend: BackendFactory, wire: Wire, concurrency: int
 ) -> None:
-    """After a seek out of the buffer: 64 KiB, then 128, 256, 512 KiB, then whole chunks
+    """AZ-039: after a seek out of the buffer: 64 KiB, then 128, 256, 512 KiB, then whole chunks
     (read ahead with max_concurrency > 1: the same ranges)."""
     data = os.urandom(5 * MiB)
     store = _store(make_backend, wire, concurrency, max_chunk_get_size=MiB)
@@ -260,7 +260,7 @@ def test_sequential_reads_after_a_seek_grow_their_fetches(
 def test_a_large_read_after_a_seek_fetches_what_it_asks(
     make_backend: BackendFactory, wire: Wire
 ) -> None:
-    """A read larger than 64 KiB after a seek fetches its size in one GET (up to a chunk)."""
+    """AZ-039: a read over 64 KiB after a seek fetches its size in one GET (up to a chunk)."""
     data = os.urandom(3 * MiB)
     store = _store(make_backend, wire, 1, max_chunk_get_size=MiB)
     store.write("f", data)
@@ -274,7 +274,7 @@ def test_a_large_read_after_a_seek_fetches_what_it_asks(
 def test_seeks_within_and_away_from_the_read_ahead(
     make_backend: BackendFactory, wire: Wire
 ) -> None:
-    """A seek into a chunk already fetched ahead uses it; one away from it drops the rest
+    """AZ-038: a seek into a chunk already fetched ahead uses it; one away from it drops the rest
     and reads the right bytes."""
     data = os.urandom(16 * CHUNK)
     store = _store(make_backend, wire, 4)
@@ -299,9 +299,9 @@ def test_seeks_within_and_away_from_the_read_ahead(
 def test_blob_replaced_while_chunks_are_read_ahead_raises(
     make_backend: BackendFactory, wire: Wire, azurite: Azurite, container: str, when: str
 ) -> None:
-    """A blob replaced mid-read raises PreconditionFailed, when the reader reaches a chunk
-    fetched after the change (a read-ahead's 412 surfaces there, not earlier); chunks
-    fetched before it are the old version's bytes."""
+    """AZ-034, AZ-038: a blob replaced mid-read raises PreconditionFailed when the reader
+    reaches a chunk fetched after the change (a read-ahead's 412 surfaces there, not
+    earlier); chunks fetched before it are the old version's bytes."""
     data = os.urandom(8 * CHUNK)
     store = _store(make_backend, wire, 4)
     store.write("f", data)
@@ -340,7 +340,7 @@ def test_blob_replaced_while_chunks_are_read_ahead_raises(
 def test_close_waits_for_read_ahead_and_sends_nothing_after(
     make_backend: BackendFactory, wire: Wire
 ) -> None:
-    """close() with read-ahead requests in flight returns once they end: no request after
+    """AZ-038: close() with read-ahead requests in flight returns once they end: no request after
     it, no read-ahead thread left."""
     data = os.urandom(16 * CHUNK)
     store = _store(make_backend, wire, 4)
@@ -380,7 +380,7 @@ def blob(azurite: Azurite, container: str) -> Iterator[BlobClient]:
 
 
 def test_fetch_streams_into_one_buffer(blob: BlobClient) -> None:
-    """One 8 MiB ranged GET holds about 8 MiB of Python memory at its peak (the SDK's
+    """AZ-033: one 8 MiB ranged GET holds about 8 MiB of Python memory at its peak (the SDK's
     download_blob().readall() held ~9x)."""
     data = os.urandom(8 * MiB + 100)
     blob.upload_blob(data)
@@ -417,7 +417,7 @@ def test_fetch_near_the_end_and_pinned(blob: BlobClient) -> None:
 def test_a_cut_body_resumes_where_it_stopped(
     azurite_proxy: FaultProxy, container: str, wire: Wire
 ) -> None:
-    """A body cut mid-way is re-requested from where it stopped, to the chunk's end,
+    """AZ-033: a body cut mid-way is re-requested from where it stopped, to the chunk's end,
     pinned to the ETag: not the whole range again."""
     data = os.urandom(3 * MiB)
     backend = AzureBackend(

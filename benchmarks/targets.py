@@ -39,6 +39,12 @@ class Target:
             service.create_container(name)
         return name
 
+    def delete_container(self, name: str) -> None:
+        from azure.storage.blob import BlobServiceClient
+
+        with BlobServiceClient.from_connection_string(self.connection_string) as service:
+            service.delete_container(name)
+
 
 @contextmanager
 def start(name: str) -> Iterator[Target]:

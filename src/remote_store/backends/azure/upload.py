@@ -154,8 +154,8 @@ class BlockUploader:
         self._shutdown()
 
     def _stage(self, data: bytes) -> None:
-        """Send one block from a worker thread, so reading and hashing the next block
-        overlaps the network; at most ``max_concurrency`` blocks are in flight."""
+        """Send one block from a worker thread; at most ``max_concurrency`` blocks are
+        held, counting the one the caller reads next."""
         if len(self._block_ids) >= MAX_BLOCKS:
             raise InvalidArgument(
                 f"content needs more than {MAX_BLOCKS} blocks of {self._transfer.block_size} "
@@ -166,12 +166,14 @@ class BlockUploader:
         concurrency = max(self._transfer.max_concurrency, 1)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload")
-        self._drain(concurrency - 1)
         # In the caller's context, so the blocks share the call's deadline (retry.py).
         run = contextvars.copy_context().run
         self._in_flight.append(
             self._pool.submit(run, self._blob.stage_block, block_id, data, length=len(data))
         )
+        # The caller reads the next block only once a slot is free: blocks in flight plus
+        # the one being read stay within max_concurrency (as the SDK's own uploader).
+        self._drain(concurrency - 1)
 
     def _drain(self, keep: int) -> None:
         """Wait until at most *keep* blocks are in flight, re-raising the first failure."""

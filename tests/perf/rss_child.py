@@ -1,0 +1,77 @@
+"""Run one streamed transfer through `Store` in this fresh process and print how far its
+resident set grew (``VmHWM`` at the end minus the RSS just before): used by
+test_rss_growth.py, since tracemalloc does not see mapped buffers or allocator arenas.
+
+    python -m tests.perf.rss_child CONNECTION_STRING CONTAINER upload|download SIZE CONCURRENCY
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import sys
+from typing import BinaryIO, cast
+
+from remote_store.backends.azure import AzureBackend
+from remote_store.store import Store
+
+MiB = 1024 * 1024
+_PATTERN = memoryview(bytes(range(251)) * (MiB // 251 + 1))
+
+
+class Generated:
+    """*size* bytes of a repeating pattern, forward only, one read's worth held."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.pos = size, 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self.pos if n < 0 else min(n, self.size - self.pos)
+        parts, at = [], self.pos
+        while at < self.pos + n:
+            start = at % 251
+            take = min(self.pos + n - at, len(_PATTERN) - start)
+            parts.append(_PATTERN[start : start + take])
+            at += take
+        self.pos += n
+        return b"".join(parts)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def _peak() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def main(connection_string: str, container: str, direction: str, size: int, c: int) -> None:
+    backend = AzureBackend(
+        container, connection_string=connection_string, max_concurrency=c, hns=False
+    )
+    with Store(backend) as store:
+        store.exists("warm-up")  # clients, pools and imports exist before the baseline
+        digest = hashlib.md5()
+        before = _rss()
+        if direction == "upload":
+            store.write("rss.bin", cast(BinaryIO, Generated(size)), overwrite=True)
+        else:
+            buffer = bytearray(MiB)
+            with store.read("rss.bin") as stream:
+                while n := stream.readinto(buffer):  # type: ignore[attr-defined]
+                    digest.update(memoryview(buffer)[:n])
+        growth = _peak() - before
+        expected = hashlib.md5(Generated(size).read(size)).hexdigest()
+        ok = direction == "upload" or digest.hexdigest() == expected
+    print(json.dumps({"growth": growth, "verified": ok}))
+
+
+if __name__ == "__main__":
+    conn, cont, way, size, conc = sys.argv[1:6]
+    main(conn, cont, way, int(size), int(conc))

@@ -11,6 +11,7 @@ Every method does one benchmarked operation; keys are relative to the container.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from typing import Any, Protocol
 
@@ -323,6 +324,32 @@ class Adlfs:
         pass
 
 
+class SdkMd5(Sdk):
+    """The raw SDK producing what our upload produces: the blob and its stored Content-MD5.
+    `upload_blob` wants the MD5 before it starts, so a streamed upload hashes on the way
+    and sets it afterwards (Set Blob Properties: one request more)."""
+
+    def __init__(self, target: Target, container: str, **kwargs: Any) -> None:
+        super().__init__(target, container, **kwargs)
+        self.name = "sdk+md5"
+
+    def upload(self, key: str, stream: Any, size: int) -> None:
+        from azure.storage.blob import ContentSettings
+
+        digest = hashlib.md5()
+
+        class Hashing:
+            def read(self, n: int = -1) -> bytes:
+                data: bytes = stream.read(n)
+                digest.update(data)
+                return data
+
+        blob = self.container.get_blob_client(key)
+        hashing: Any = Hashing()
+        blob.upload_blob(hashing, length=size, overwrite=True, max_concurrency=self.concurrency)
+        blob.set_http_headers(ContentSettings(content_md5=bytearray(digest.digest())))
+
+
 def build(name: str, target: Target, container: str, **kwargs: Any) -> Impl:
     if name == "ours":
         return Ours(target, container, **kwargs)
@@ -330,6 +357,8 @@ def build(name: str, target: Target, container: str, **kwargs: Any) -> Impl:
         return Sdk(target, container, **kwargs)
     if name == "sdk-defaults":
         return Sdk(target, container, defaults=True, **kwargs)
+    if name == "sdk+md5":
+        return SdkMd5(target, container, **kwargs)
     if name == "adlfs":
         return Adlfs(target, container, **kwargs)
     raise ValueError(f"unknown implementation {name!r}")

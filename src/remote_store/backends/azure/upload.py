@@ -73,14 +73,14 @@ class BlockUploader:
         # staged blocks, and block ids within a blob must all have the same length.
         self._id_prefix = uuid.uuid4().hex
         self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: deque[Future[Any]] = deque()
+        self._hasher: ThreadPoolExecutor | None = None
+        self._in_flight: deque[tuple[Future[Any], Future[Any]]] = deque()
         self._done = False
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         if self._done:
             raise ValueError("upload already finished")
         piece = _immutable(data)
-        self._md5.update(piece)
         self._size += len(piece)
         self._pending.append(piece)
         if not self._staging and len(self._pending) <= self._transfer.single_put_size:
@@ -93,8 +93,7 @@ class BlockUploader:
     def finish(self) -> WriteResult:
         """Commit: one Put Blob, or the last block then one Put Block List."""
         self._done = True
-        digest = self._md5.digest()
-        settings = ContentSettings(content_md5=bytearray(digest))
+        digest = b""
         condition: dict[str, Any] = {} if self._overwrite else {"if_none_match": "*"}
         swap: dict[str, Any] = {}
         if self._if_match is not None:  # compare-and-swap: If-Match on the one commit
@@ -107,12 +106,14 @@ class BlockUploader:
             with translate("write", self._key, create_only=not self._overwrite):
                 if not self._staging:
                     data = self._pending.take(len(self._pending))
+                    self._md5.update(data)
+                    digest = self._md5.digest()
                     response = self._blob.upload_blob(
                         data,
                         length=len(data),
                         overwrite=self._overwrite,
                         metadata=self._metadata,
-                        content_settings=settings,
+                        content_settings=ContentSettings(content_md5=bytearray(digest)),
                         max_concurrency=1,
                         **swap,
                     )
@@ -120,13 +121,16 @@ class BlockUploader:
                     if self._pending:
                         self._stage(self._pending.take(len(self._pending)))
                     self._drain(0)
+                    digest = self._md5.digest()
                     response = self._blob.commit_block_list(
                         [BlobBlock(block_id) for block_id in self._block_ids],
-                        content_settings=settings,
+                        content_settings=ContentSettings(content_md5=bytearray(digest)),
                         metadata=self._metadata,
                         **condition,
                     )
         except (AlreadyExists, PreconditionFailed):
+            if not digest:  # refused before the commit was sent
+                raise
             # A retried commit may have met its own first attempt: see reconcile.py.
             landed = landed_write(self._blob, self._key, digest, self._size, self._metadata)
             if landed is None:
@@ -149,8 +153,9 @@ class BlockUploader:
         """Give up: wait for blocks in flight, commit nothing."""
         self._done = True
         self._pending = _Pieces()
-        for future in self._in_flight:
-            future.cancel()
+        for staging, hashing in self._in_flight:
+            staging.cancel()
+            hashing.cancel()
         self._shutdown()
 
     def _stage(self, data: bytes) -> None:
@@ -166,11 +171,15 @@ class BlockUploader:
         concurrency = max(self._transfer.max_concurrency, 1)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload")
+            # One thread hashes the blocks in order while others send them: on a fast link
+            # an inline MD5 cost a third of the upload's time.
+            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="azure-upload-md5")
+        assert self._hasher is not None
+        hashing = self._hasher.submit(self._md5.update, data)
         # In the caller's context, so the blocks share the call's deadline (retry.py).
         run = contextvars.copy_context().run
-        self._in_flight.append(
-            self._pool.submit(run, self._blob.stage_block, block_id, data, length=len(data))
-        )
+        staging = self._pool.submit(run, self._blob.stage_block, block_id, data, length=len(data))
+        self._in_flight.append((staging, hashing))
         # The caller reads the next block only once a slot is free: blocks in flight plus
         # the one being read stay within max_concurrency (as the SDK's own uploader).
         self._drain(concurrency - 1)
@@ -178,14 +187,16 @@ class BlockUploader:
     def _drain(self, keep: int) -> None:
         """Wait until at most *keep* blocks are in flight, re-raising the first failure."""
         while len(self._in_flight) > keep:
-            future = self._in_flight.popleft()
+            staging, hashing = self._in_flight.popleft()
+            hashing.result()
             with translate("write", self._key):
-                future.result()
+                staging.result()
 
     def _shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in (self._pool, self._hasher):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._hasher = None
         self._in_flight.clear()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from benchmarks.common import MiB, median, p90
 
 NOTES = Path(__file__).with_name("notes.md")
-IMPL_ORDER = ["ours", "sdk", "sdk-defaults", "adlfs"]
+IMPL_ORDER = ["ours", "sdk", "sdk+md5", "sdk-defaults", "adlfs"]
 SMALL_OPS = ["write", "write overwrite=False", "read", "exists", "get_file_info"]
 
 
@@ -126,6 +126,20 @@ def targets(ops: list[dict[str, Any]]) -> list[str]:
         + "; ".join(f"{n.split(',')[0].split()[0]} c={n.rsplit(' ', 1)[1]} {r:.2f}" for n, r in tp)
         + " |"
     )
+    like = []  # uploads against the raw SDK producing the same result (blob + its MD5)
+    for op in moves:
+        if op["params"]["direction"] == "upload" and "sdk+md5" in op["impls"]:
+            mine = _samples(op["impls"]["ours"], "seconds")
+            base = _samples(op["impls"]["sdk+md5"], "seconds")
+            if mine and base:
+                like.append((op["params"]["concurrency"], median(base) / median(mine)))
+    if like:
+        rows.append(
+            "| uploads: throughput >= 0.95 x sdk+md5 (the same result: blob + stored MD5) | "
+            f"{'yes' if all(r >= 0.95 for _, r in like) else 'no'} | "
+            + "; ".join(f"c={c} {r:.2f}" for c, r in like)
+            + " |"
+        )
     for op in _find(ops, "glob"):
         seen = op["impls"]["ours"].get("prefixes") or []
         rows.append(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.azure_support import Azurite
+from tests.cli.interrupting import Interrupter
 from tests.cli.support import BIN, Result, clean_env, run_cli
 
 pytestmark = pytest.mark.azure
@@ -122,6 +122,7 @@ def test_ctrl_c_commits_nothing_to_azure(azurite: Azurite, tmp_path: Path) -> No
         env=env,
         stderr=subprocess.PIPE,
     )
+    ctrl_c = Interrupter(process)
     writer = threading.Thread(target=os.write, args=(fd, b"x" * (17 * 1024 * 1024)))
     writer.start()
     blob = BlobClient.from_connection_string(azurite.connection_string, container, "dest.bin")
@@ -133,9 +134,8 @@ def test_ctrl_c_commits_nothing_to_azure(azurite: Azurite, tmp_path: Path) -> No
         assert time.monotonic() < deadline, "the upload never staged a block"
         time.sleep(0.05)
     writer.join()
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    ctrl_c.interrupt()
     os.close(fd)  # end of input: without Ctrl-C the upload would now commit
-    _, err = process.communicate(timeout=60)
+    err = ctrl_c.finish()
     assert process.returncode == 130, err
     assert not blob.exists()

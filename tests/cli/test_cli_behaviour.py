@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pty
-import signal
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Workspace
+from tests.cli.interrupting import Interrupter
 from tests.cli.support import BIN, clean_env, run_cli
 
 # ---------------------------------------------------------------- exit codes and errors
@@ -213,6 +213,7 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
         env=clean_env(),
         stderr=subprocess.PIPE,
     )
+    ctrl_c = Interrupter(process)
     writer = threading.Thread(target=os.write, args=(fd, b"x" * (3 * 1024 * 1024 // 2)))
     writer.start()
     deadline = time.monotonic() + 30
@@ -221,10 +222,9 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
         assert time.monotonic() < deadline, "the copy never started"
         time.sleep(0.02)
     writer.join()
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.5)  # the command has noted Ctrl-C while its read still waits on the pipe
+    ctrl_c.interrupt()  # noted while the copy's read still waits on the pipe
     os.close(fd)  # end of input: without Ctrl-C the copy would now complete
-    _, err = process.communicate(timeout=30)
+    err = ctrl_c.finish()
     assert process.returncode == 130, err
     assert "interrupted" in err.decode()
     assert list(out.iterdir()) == []

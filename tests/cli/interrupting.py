@@ -9,6 +9,13 @@ import threading
 import time
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` for the command: SIGINT back to its default, as in a terminal. A test
+    run started in the background (``cmd &`` in a script) ignores SIGINT, children inherit
+    that, and Python then never turns Ctrl-C into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Interrupter:
     """Collects a running command's stderr; `interrupt` sends SIGINT and returns once the
     command has said it is interrupted (it has set its cancel flag by then), however long

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.azure_support import Azurite
-from tests.cli.interrupting import Interrupter
+from tests.cli.interrupting import Interrupter, default_sigint
 from tests.cli.support import BIN, Result, clean_env, run_cli
 
 pytestmark = pytest.mark.azure
@@ -121,6 +121,7 @@ def test_ctrl_c_commits_nothing_to_azure(azurite: Azurite, tmp_path: Path) -> No
         cwd=tmp_path,
         env=env,
         stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
     )
     ctrl_c = Interrupter(process)
     writer = threading.Thread(target=os.write, args=(fd, b"x" * (17 * 1024 * 1024)))

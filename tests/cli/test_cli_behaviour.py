@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Workspace
-from tests.cli.interrupting import Interrupter
+from tests.cli.interrupting import Interrupter, default_sigint
 from tests.cli.support import BIN, clean_env, run_cli
 
 # ---------------------------------------------------------------- exit codes and errors
@@ -212,6 +212,7 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
         cwd=tmp_path,
         env=clean_env(),
         stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
     )
     ctrl_c = Interrupter(process)
     writer = threading.Thread(target=os.write, args=(fd, b"x" * (3 * 1024 * 1024 // 2)))

@@ -219,11 +219,7 @@ def charts(name: str, ops: list[dict[str, Any]], out: Path) -> list[str]:
                     labels.append(f"{impl}\nc={op['params']['concurrency']}")
                     values.append(op["params"]["bytes"] / MiB / seconds)
                     colors.append(f"C{IMPL_ORDER.index(impl)}")
-            ax.bar(range(len(values)), values, color=colors)
-            ax.set_xticks(range(len(values)))
-            ax.set_xticklabels(labels, fontsize=7)
-            ax.set_ylabel("MiB/s")
-            ax.set_title(f"{direction} ({name})")
+            _bars(ax, labels, values, colors, 7, "MiB/s", f"{direction} ({name})")
         made.append(_save(fig, out / f"{name}-transfer.png"))
         fig, ax = plt.subplots(figsize=(9, 3.6))
         labels, values, colors = [], [], []
@@ -235,13 +231,26 @@ def charts(name: str, ops: list[dict[str, Any]], out: Path) -> list[str]:
                     labels.append(f"{op['params']['direction'][:4]}\n{impl}\nc={c}")
                     values.append(growth / MiB)
                     colors.append(f"C{IMPL_ORDER.index(impl)}")
-        ax.bar(range(len(values)), values, color=colors)
-        ax.set_xticks(range(len(values)))
-        ax.set_xticklabels(labels, fontsize=6)
-        ax.set_ylabel("peak RSS growth, MiB")
-        ax.set_title(f"memory during the large transfers ({name})")
+        title = f"memory during the large transfers ({name})"
+        _bars(ax, labels, values, colors, 6, "peak RSS growth, MiB", title)
         made.append(_save(fig, out / f"{name}-memory.png"))
     return made
+
+
+def _bars(
+    ax: Any,
+    labels: list[str],
+    values: list[float],
+    colors: list[str],
+    size: int,
+    y: str,
+    title: str,
+) -> None:
+    ax.bar(range(len(values)), values, color=colors)
+    ax.set_xticks(range(len(values)))
+    ax.set_xticklabels(labels, fontsize=size)
+    ax.set_ylabel(y)
+    ax.set_title(title)
 
 
 def _save(fig: Any, path: Path) -> str:

@@ -15,27 +15,9 @@ from typing import BinaryIO, cast
 
 from remote_store.backends.azure import AzureBackend
 from remote_store.store import Store
+from tests.perf.streams import CountingStream
 
 MiB = 1024 * 1024
-_PATTERN = memoryview(bytes(range(251)) * (MiB // 251 + 1))
-
-
-class Generated:
-    """*size* bytes of a repeating pattern, forward only, one read's worth held."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.pos = size, 0
-
-    def read(self, n: int = -1) -> bytes:
-        n = self.size - self.pos if n < 0 else min(n, self.size - self.pos)
-        parts, at = [], self.pos
-        while at < self.pos + n:
-            start = at % 251
-            take = min(self.pos + n - at, len(_PATTERN) - start)
-            parts.append(_PATTERN[start : start + take])
-            at += take
-        self.pos += n
-        return b"".join(parts)
 
 
 def _rss() -> int:
@@ -60,15 +42,17 @@ def main(connection_string: str, container: str, direction: str, size: int, c: i
         digest = hashlib.md5()
         before = _rss()
         if direction == "upload":
-            store.write("rss.bin", cast(BinaryIO, Generated(size)), overwrite=True)
+            store.write("rss.bin", cast(BinaryIO, CountingStream(size)), overwrite=True)
         else:
             buffer = bytearray(MiB)
             with store.read("rss.bin") as stream:
                 while n := stream.readinto(buffer):  # type: ignore[attr-defined]
                     digest.update(memoryview(buffer)[:n])
         growth = _peak() - before
-        expected = hashlib.md5(Generated(size).read(size)).hexdigest()
-        ok = direction == "upload" or digest.hexdigest() == expected
+        expected = CountingStream(size)
+        while expected.read(MiB):
+            pass
+        ok = direction == "upload" or digest.hexdigest() == expected.md5.hexdigest()
     print(json.dumps({"growth": growth, "verified": ok}))
 
 

@@ -72,8 +72,8 @@ class BlockUploader:
         # Unique per upload: concurrent uploads to one blob must not overwrite each other's
         # staged blocks, and block ids within a blob must all have the same length.
         self._id_prefix = uuid.uuid4().hex
-        self._pool: ThreadPoolExecutor | None = None
-        self._hasher: ThreadPoolExecutor | None = None
+        #: Block senders and the one MD5 thread, made on the first staged block.
+        self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
         self._in_flight: deque[tuple[Future[Any], Future[Any]]] = deque()
         self._done = False
 
@@ -169,16 +169,18 @@ class BlockUploader:
         block_id = f"{self._id_prefix}{len(self._block_ids):08d}"
         self._block_ids.append(block_id)
         concurrency = max(self._transfer.max_concurrency, 1)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload")
+        if self._pools is None:
             # One thread hashes the blocks in order while others send them: on a fast link
             # an inline MD5 cost a third of the upload's time.
-            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="azure-upload-md5")
-        assert self._hasher is not None
-        hashing = self._hasher.submit(self._md5.update, data)
+            self._pools = (
+                ThreadPoolExecutor(concurrency, thread_name_prefix="azure-upload"),
+                ThreadPoolExecutor(1, thread_name_prefix="azure-upload-md5"),
+            )
+        senders, hasher = self._pools
+        hashing = hasher.submit(self._md5.update, data)
         # In the caller's context, so the blocks share the call's deadline (retry.py).
         run = contextvars.copy_context().run
-        staging = self._pool.submit(run, self._blob.stage_block, block_id, data, length=len(data))
+        staging = senders.submit(run, self._blob.stage_block, block_id, data, length=len(data))
         self._in_flight.append((staging, hashing))
         # The caller reads the next block only once a slot is free: blocks in flight plus
         # the one being read stay within max_concurrency (as the SDK's own uploader).
@@ -193,10 +195,9 @@ class BlockUploader:
                 staging.result()
 
     def _shutdown(self) -> None:
-        for pool in (self._pool, self._hasher):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = self._hasher = None
+        for pool in self._pools or ():
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools = None
         self._in_flight.clear()
 
 

@@ -7,50 +7,22 @@ only errors from `remote_store.errors` reach the caller, with store-relative pat
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
+from typing import BinaryIO, TypeVar
 
-from remote_store import globbing, paths
+from remote_store import _listing, globbing, paths
+from remote_store._guard import atomic_writer, gated, translated
+from remote_store._preconditions import check_if_match, check_write_options, same_file
 from remote_store.backend import Backend, if_match_kwargs
 from remote_store.capabilities import Capability
-from remote_store.errors import (
-    InvalidArgument,
-    InvalidPath,
-    PreconditionFailed,
-    RemoteStoreError,
-)
+from remote_store.errors import InvalidArgument, InvalidPath
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
 from remote_store.streams import WritableContent, check_content
 
-P = ParamSpec("P")
-R = TypeVar("R")
 T = TypeVar("T")
-
-log = logging.getLogger("remote_store")
-
-_METADATA_KEY_LIMIT = 256
-
-
-def _gated(
-    capability: Capability | None,
-) -> Callable[[Callable[Concatenate[Store, P], R]], Callable[Concatenate[Store, P], R]]:
-    """Refuse the call unless the backend declares *capability*; translate stray errors."""
-
-    def decorate(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
-        @functools.wraps(method)
-        def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            if capability is not None:
-                self._require(capability)
-            with self._translated():
-                return method(self, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
+Located = TypeVar("Located", FileInfo, WriteResult)
 
 
 class Store:
@@ -86,19 +58,8 @@ class Store:
     def _require(self, capability: Capability) -> None:
         self._backend.capabilities.require(capability, backend=self._backend.name)
 
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        try:
-            yield
-        except RemoteStoreError as error:
-            if error.path is not None and paths.is_within(self._root, error.path):
-                error.path = paths.relative_to(self._root, error.path)
-            raise
-        except Exception as error:
-            raise RemoteStoreError(
-                f"{self._backend.name} backend failed unexpectedly: {type(error).__name__}",
-                backend=self._backend.name,
-            ) from error
+    def _translated(self) -> AbstractContextManager[None]:
+        return translated(self._root, self._backend)
 
     def _iter(self, source: Iterator[T]) -> Iterator[T]:
         with self._translated():
@@ -161,34 +122,34 @@ class Store:
 
     # ------------------------------------------------------------------ queries
 
-    @_gated(None)
+    @gated(None)
     def exists(self, path: str) -> bool:
         """Whether a file or folder exists at *path*."""
         return self._backend.exists(self._key(path, allow_root=True))
 
-    @_gated(None)
+    @gated(None)
     def is_file(self, path: str) -> bool:
         """Whether a file exists at *path*."""
         key = self._key(path, allow_root=True)
         return bool(key) and self._backend.is_file(key)
 
-    @_gated(None)
+    @gated(None)
     def is_folder(self, path: str) -> bool:
         """Whether a folder exists at *path*."""
         return self._backend.is_folder(self._key(path, allow_root=True))
 
-    @_gated(Capability.METADATA)
+    @gated(Capability.METADATA)
     def get_file_info(self, path: str) -> FileInfo:
         """Size, modification time, etag, digest and metadata of the file at *path*."""
         return self._out(self._backend.get_file_info(self._key(path)))
 
-    @_gated(Capability.METADATA)
+    @gated(Capability.METADATA)
     def head(self, path: str) -> FileInfo | None:
         """`get_file_info`, or ``None`` when no file is at *path*: one request either way."""
         info = self._backend.head(self._key(path))
         return None if info is None else self._out(info)
 
-    @_gated(Capability.METADATA)
+    @gated(Capability.METADATA)
     def get_folder_info(self, path: str = "") -> FolderInfo:
         """File count and total size of everything below the folder *path*."""
         info = self._backend.get_folder_info(self._key(path, allow_root=True))
@@ -199,17 +160,17 @@ class Store:
             modified=info.modified,
         )
 
-    def _out(self, info: FileInfo) -> FileInfo:
+    def _out(self, info: Located) -> Located:
         return replace(info, path=self._store_path(info.path)) if self._root else info
 
     # ------------------------------------------------------------------ reading
 
-    @_gated(Capability.READ)
+    @gated(Capability.READ)
     def read(self, path: str) -> BinaryIO:
         """Open the file at *path* as a forward-only stream; use it as a context manager."""
         return self._backend.read(self._key(path))
 
-    @_gated(Capability.READ)
+    @gated(Capability.READ)
     def read_bytes(self, path: str) -> bytes:
         """The whole content of the file at *path*."""
         return self._backend.read_bytes(self._key(path))
@@ -222,14 +183,14 @@ class Store:
         except (UnicodeDecodeError, LookupError) as error:
             raise InvalidArgument(f"cannot decode {path!r} as {encoding}: {error}") from None
 
-    @_gated(Capability.SEEKABLE_READ)
+    @gated(Capability.SEEKABLE_READ)
     def read_seekable(self, path: str) -> BinaryIO:
         """Open the file at *path* as a seekable stream."""
         return self._backend.read_seekable(self._key(path))
 
     # ------------------------------------------------------------------ writing
 
-    @_gated(Capability.WRITE)
+    @gated(Capability.WRITE)
     def write(
         self,
         path: str,
@@ -243,13 +204,7 @@ class Store:
         existing file raises `AlreadyExists`, decided atomically by the backend. With
         ``overwrite=True, if_match=etag`` the file is replaced only if its etag is still
         *etag* (compare-and-swap): else `PreconditionFailed`, or `NotFound` if it is gone."""
-        key = self._key(path)
-        check_content(content)
-        self._check_write_options(overwrite, metadata, if_match)
-        result = self._backend.write(
-            key, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
-        )
-        return self._result(result)
+        return self._write(path, content, overwrite, metadata, if_match, atomic=False)
 
     def write_text(
         self,
@@ -270,7 +225,7 @@ class Store:
             raise InvalidArgument(f"cannot encode text as {encoding}: {error}") from None
         return self.write(path, data, overwrite=overwrite, metadata=metadata, if_match=if_match)
 
-    @_gated(Capability.ATOMIC_WRITE)
+    @gated(Capability.ATOMIC_WRITE)
     def write_atomic(
         self,
         path: str,
@@ -282,13 +237,26 @@ class Store:
     ) -> WriteResult:
         """Write so that readers see the previous content or the new, never a part of it;
         *if_match* as for `write`."""
+        return self._write(path, content, overwrite, metadata, if_match, atomic=True)
+
+    def _write(
+        self,
+        path: str,
+        content: WritableContent,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None,
+        *,
+        atomic: bool,
+    ) -> WriteResult:
         key = self._key(path)
         check_content(content)
-        self._check_write_options(overwrite, metadata, if_match)
-        result = self._backend.write_atomic(
+        check_write_options(overwrite, metadata, if_match, self._require)
+        backend_write = self._backend.write_atomic if atomic else self._backend.write
+        result = backend_write(
             key, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
         )
-        return self._result(result)
+        return self._out(result)
 
     def open_atomic(
         self,
@@ -303,84 +271,20 @@ class Store:
         decided when the content lands."""
         self._require(Capability.ATOMIC_WRITE)
         key = self._key(path)
-        self._check_write_options(overwrite, metadata, if_match)
-        return self._atomic_writer(key, overwrite, metadata, if_match)
-
-    @contextmanager
-    def _atomic_writer(
-        self,
-        key: str,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None,
-    ) -> Iterator[BinaryIO]:
-        with self._translated():
-            manager = self._backend.open_atomic(
-                key, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
-            )
-            stream = manager.__enter__()
-        try:
-            yield stream
-        except BaseException as error:
-            # The caller's own exception propagates untouched; only a failure of the
-            # backend's clean-up is translated.
-            try:
-                manager.__exit__(type(error), error, error.__traceback__)
-            except BaseException as cleanup_error:
-                if cleanup_error is not error:
-                    with self._translated():
-                        raise cleanup_error from error
-            raise
-        else:
-            with self._translated():
-                manager.__exit__(None, None, None)
-
-    def _check_if_match(self, if_match: object) -> None:
-        """An etag must be a non-empty str, and the backend must declare CONDITIONAL_WRITE."""
-        if if_match is None:
-            return
-        self._require(Capability.CONDITIONAL_WRITE)
-        if not isinstance(if_match, str) or not if_match or if_match != if_match.strip():
-            raise InvalidArgument(f"if_match must be an etag (non-empty str), got {if_match!r}")
-
-    def _check_write_options(
-        self, overwrite: object, metadata: object, if_match: object = None
-    ) -> None:
-        if not isinstance(overwrite, bool):
-            raise InvalidArgument(f"overwrite must be a bool, got {type(overwrite).__name__}")
-        self._check_if_match(if_match)
-        if if_match is not None and not overwrite:
-            raise InvalidArgument(
-                "if_match replaces an existing file: pass overwrite=True with it "
-                "(overwrite=False asks for the file not to exist)"
-            )
-        if metadata is None:
-            return
-        self._require(Capability.USER_METADATA)
-        if not isinstance(metadata, Mapping):
-            raise InvalidArgument(f"metadata must be a mapping, got {type(metadata).__name__}")
-        for name, value in metadata.items():
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise InvalidArgument("metadata keys and values must be str")
-            if not name or len(name) > _METADATA_KEY_LIMIT:
-                raise InvalidArgument(
-                    f"metadata key {name[:40]!r} must be 1 to {_METADATA_KEY_LIMIT} characters"
-                )
-
-    def _result(self, result: WriteResult) -> WriteResult:
-        return replace(result, path=self._store_path(result.path)) if self._root else result
+        check_write_options(overwrite, metadata, if_match, self._require)
+        return atomic_writer(self._root, self._backend, key, overwrite, metadata, if_match)
 
     # ------------------------------------------------------------------ deleting
 
-    @_gated(Capability.DELETE)
+    @gated(Capability.DELETE)
     def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
         """Delete the file at *path*; a missing file raises `NotFound` unless *missing_ok*.
         With *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
         key = self._key(path)
-        self._check_if_match(if_match)
+        check_if_match(if_match, self._require)
         self._backend.delete(key, missing_ok=missing_ok, **if_match_kwargs(if_match))
 
-    @_gated(Capability.DELETE)
+    @gated(Capability.DELETE)
     def delete_folder(
         self, path: str, *, recursive: bool = False, missing_ok: bool = False
     ) -> None:
@@ -389,7 +293,7 @@ class Store:
 
     # ------------------------------------------------------------------ moving, copying
 
-    @_gated(Capability.MOVE)
+    @gated(Capability.MOVE)
     def move(
         self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
     ) -> None:
@@ -397,34 +301,20 @@ class Store:
         With *if_match*, only if the source's etag still equals it (else `PreconditionFailed`);
         *overwrite* is about the destination."""
         src_key, dst_key = self._key(src), self._key(dst)
-        self._check_if_match(if_match)
-        if self._same_file(src_key, dst_key, if_match):
+        check_if_match(if_match, self._require)
+        if same_file(self._backend, src_key, dst_key, if_match):
             return
-        self._check_write_options(overwrite, None)
+        check_write_options(overwrite, None, None, self._require)
         self._backend.move(src_key, dst_key, overwrite=overwrite, **if_match_kwargs(if_match))
 
-    @_gated(Capability.COPY)
+    @gated(Capability.COPY)
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """Copy the file *src*, with its metadata, to *dst*."""
         src_key, dst_key = self._key(src), self._key(dst)
-        if self._same_file(src_key, dst_key):
+        if same_file(self._backend, src_key, dst_key):
             return
-        self._check_write_options(overwrite, None)
+        check_write_options(overwrite, None, None, self._require)
         self._backend.copy(src_key, dst_key, overwrite=overwrite)
-
-    def _same_file(self, src_key: str, dst_key: str, if_match: str | None = None) -> bool:
-        """A move or copy onto itself is a no-op once *src* is known to be a file (with the
-        etag *if_match*, when given)."""
-        if src_key != dst_key:
-            return False
-        info = self._backend.get_file_info(src_key)
-        if if_match is not None and info.etag != if_match:
-            raise PreconditionFailed(
-                f"{src_key!r} changed: etag {info.etag!r}, expected {if_match!r}",
-                path=src_key,
-                backend=self._backend.name,
-            )
-        return True
 
     # ------------------------------------------------------------------ listing
 
@@ -441,29 +331,11 @@ class Store:
         self._require(Capability.LIST)
         if recursive:
             self._require(Capability.RECURSIVE_LIST)
-        if max_depth is not None and (
-            isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1
-        ):
-            raise InvalidArgument(f"max_depth must be a positive int, got {max_depth!r}")
+        _listing.check_max_depth(max_depth)
         key = self._key(path, allow_root=True)
-        matcher = None
-        if pattern is not None:
-            if not isinstance(pattern, str) or "/" in pattern:
-                raise InvalidArgument("pattern must be a file-name glob without '/'")
-            matcher = globbing.compile_pattern(pattern)
+        keep = _listing.file_filter(key, max_depth, pattern)
         deep = recursive and max_depth != 1
-        base_depth = key.count("/") + 1 if key else 0
-        return self._iter(self._files(key, deep, max_depth, base_depth, matcher))
-
-    def _files(
-        self, key: str, recursive: bool, max_depth: int | None, base_depth: int, matcher: Any
-    ) -> Iterator[FileInfo]:
-        for info in self._backend.list_files(key, recursive=recursive):
-            if max_depth is not None and info.path.count("/") + 1 - base_depth > max_depth:
-                continue
-            if matcher is not None and not matcher.match(info.name):
-                continue
-            yield self._out(info)
+        return self._iter(map(self._out, _listing.files(self._backend, key, deep, keep)))
 
     def list_folders(self, path: str = "") -> Iterator[str]:
         """Names of the immediate subfolders of *path*, lazily."""

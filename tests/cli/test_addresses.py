@@ -91,6 +91,10 @@ def test_parse_azure_url(url: str, expected: AzureUrl, key: str) -> None:
         ("abfss://c@example.com/x", "not an Azure storage host"),
         ("az:///raw", "names no container"),
         ("https://example.com/c/x", "expected https://ACCOUNT.blob"),
+        # the backend reads these; an address must name a real storage account
+        ("https://127.0.0.1:10000/devstoreaccount1/c/x", "expected https://ACCOUNT.blob"),
+        ("https://myacct.blob.core.windows.net/", "expected https://ACCOUNT.blob"),
+        ("abfss://c@myacct/x", "'myacct' is not an Azure storage host"),
         ("az://c/x?sig=secret", "no '?'"),
         ("s3://bucket/x", "unsupported URL scheme"),
     ],

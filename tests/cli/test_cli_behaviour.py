@@ -75,6 +75,28 @@ def test_missing_cli_libraries_print_the_install_hint(tmp_path: Path) -> None:
     assert 'pip install "remote-store[cli]"' in done.stderr
 
 
+def test_without_the_azure_sdk_only_azure_urls_need_it(tmp_path: Path) -> None:
+    # Azure URLs are parsed by the azure package, which imports its SDK: the command line
+    # must import it only when an Azure URL is given.
+    code = (
+        "import sys; sys.modules['azure'] = None; sys.modules['azure.storage.blob'] = None; "
+        "from remote_store.cli import main; main()"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", code, *args]
+        return subprocess.run(
+            command, capture_output=True, text=True, env=clean_env(), cwd=tmp_path
+        )
+
+    (tmp_path / "a.txt").write_text("a")
+    assert run("ls", ".").returncode == 0
+    done = run("ls", "abfss://c@acct.dfs.core.windows.net/x")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert 'pip install "remote-store[azure]"' in done.stderr
+
+
 # ---------------------------------------------------------------- config discovery
 
 STORE = '[backends.b]\ntype = "local"\nbase_path = "{base}"\n[stores.{name}]\nbackend = "b"\n'

@@ -14,12 +14,12 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from remote_store.errors import InvalidPath
+from remote_store.registry import load_backend_class
 
 _STORE_PREFIX = re.compile(r"^(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*):(?P<path>(?!//).*)\Z", re.S)
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://", re.S)
 _MAGIC = re.compile(r"[*?\[]")
 _AZURE_FSSPEC = ("abfs", "abfss", "az", "wasb", "wasbs")
-_AZURE_HOST = re.compile(r"^(?P<account>[a-z0-9]{3,24})\.(?P<service>blob|dfs)\.(?P<suffix>.+)$")
 
 
 class AddressError(InvalidPath):
@@ -108,42 +108,37 @@ def parse_azure_url(text: str) -> tuple[AzureUrl, str]:
     ``az://CONTAINER/key`` (account from the environment), and
     ``https://ACCOUNT.blob.core.windows.net/CONTAINER/key`` (or ``.dfs.``).
     """
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    shown, parts = _short(text), urlsplit(text)
     if parts.query or parts.fragment:
         raise AddressError(
-            f"{_short(text)}: Azure URLs take no '?' or '#' part; pass a SAS token through "
+            f"{shown}: Azure URLs take no '?' or '#' part; pass a SAS token through "
             "AZURE_STORAGE_SAS_TOKEN",
-            path=_short(text),
+            path=shown,
         )
-    if scheme in ("http", "https"):
-        host = _AZURE_HOST.match(parts.netloc.lower())
-        container, _, key = unquote(parts.path).lstrip("/").partition("/")
-        if host is None or not container:
-            raise AddressError(
-                f"{_short(text)}: expected https://ACCOUNT.blob.core.windows.net/CONTAINER/path",
-                path=_short(text),
-            )
-        return AzureUrl(container, host.group("account"), host.group("suffix"), "abfss"), key
-    container, at, host_text = parts.netloc.partition("@")
-    key = unquote(parts.path).lstrip("/")
-    if not container:
-        raise AddressError(f"{_short(text)} names no container", path=_short(text))
-    if not at:
-        if scheme != "az":
-            raise AddressError(
-                f"{_short(text)}: expected {scheme}://CONTAINER@ACCOUNT.dfs.core.windows.net/path",
-                path=_short(text),
-            )
-        return AzureUrl(container), key
-    host = _AZURE_HOST.match(host_text.lower())
+    # The azure package imports its SDK: load it only for an Azure URL, so that the command
+    # line runs without the extra, and say which extra it needs when it is missing.
+    load_backend_class("azure")
+    from remote_store.backends.azure.urls import service_host, split_url
+
+    web = parts.scheme.lower() in ("http", "https")
+    expected_web = f"{shown}: expected https://ACCOUNT.blob.core.windows.net/CONTAINER/path"
+    try:
+        url = split_url(text)
+    except InvalidPath as error:
+        raise AddressError(expected_web if web else str(error), path=shown) from None
+    if url.host is None:
+        return AzureUrl(url.container), _decoded(url.path)
+    host = service_host(url.host)
     if host is None:
+        if web:
+            raise AddressError(expected_web, path=shown)
         raise AddressError(
-            f"{_short(text)}: {host_text!r} is not an Azure storage host "
-            "(ACCOUNT.dfs.core.windows.net)",
-            path=_short(text),
+            f"{shown}: {url.host!r} is not an Azure storage host (ACCOUNT.dfs.core.windows.net)",
+            path=shown,
         )
-    return AzureUrl(container, host.group("account"), host.group("suffix"), scheme), key
+    if web:  # a blob URL is already percent-decoded, and is shown as abfss://
+        return AzureUrl(url.container, *host, "abfss"), url.path
+    return AzureUrl(url.container, *host, url.scheme), _decoded(url.path)
 
 
 def split_glob(path: str) -> tuple[str, str]:
@@ -154,6 +149,10 @@ def split_glob(path: str) -> tuple[str, str]:
         if _MAGIC.search(segment):
             return "/".join(segments[:index]), "/".join(segments[index:])
     return path, ""
+
+
+def _decoded(path: str) -> str:
+    return unquote(path).lstrip("/")
 
 
 def _short(text: str, limit: int = 100) -> str:

@@ -6,12 +6,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import click
 
 from remote_store.cli.browse import to_stdout
-from remote_store.cli.context import global_flags, jobs_option, json_flag, state
+from remote_store.cli.context import F, global_flags, jobs_option, json_flag, state
 from remote_store.cli.failures import EXIT_USAGE, CommandError, describe
 from remote_store.cli.output import emit_json, human_size, note
 from remote_store.cli.plan import Source, expand, jobs_for
@@ -25,6 +25,17 @@ _NO_CLOBBER = click.option(
 _RECURSIVE = click.option(
     "-r", "--recursive", is_flag=True, help="Copy folders and their contents."
 )
+_SOURCES = click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+
+
+class _Flags(TypedDict):
+    no_clobber: bool
+    jobs: int
+    as_json: bool
+
+
+def _transfer_flags(command: F) -> F:
+    return _NO_CLOBBER(jobs_option(json_flag(global_flags(command))))
 
 
 def transfer(
@@ -167,21 +178,11 @@ def _from_stdin(dest: str, *, no_clobber: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@_SOURCES
 @click.argument("dest")
 @_RECURSIVE
-@_NO_CLOBBER
-@jobs_option
-@json_flag
-@global_flags
-def cp(
-    sources: tuple[str, ...],
-    dest: str,
-    recursive: bool,
-    no_clobber: bool,
-    jobs: int,
-    as_json: bool,
-) -> None:
+@_transfer_flags
+def cp(sources: tuple[str, ...], dest: str, recursive: bool, **flags: Unpack[_Flags]) -> None:
     """Copy files between any stores and local paths, in parallel.
 
     A file copied onto an existing folder (or a DEST ending in '/') lands inside it.
@@ -196,25 +197,14 @@ def cp(
       remote-store cp 'data:raw/**/*.csv' ./csv/     # by glob, keeping sub-paths
       remote-store cp -r -j 16 data:raw az://backup/raw
     """
-    transfer(
-        "copy",
-        list(sources),
-        dest,
-        recursive=recursive,
-        no_clobber=no_clobber,
-        jobs=jobs,
-        as_json=as_json,
-    )
+    transfer("copy", list(sources), dest, recursive=recursive, **flags)
 
 
 @click.command()
 @click.argument("args", nargs=-1, required=True, metavar="SOURCE... [DEST]")
 @_RECURSIVE
-@_NO_CLOBBER
-@jobs_option
-@json_flag
-@global_flags
-def get(args: tuple[str, ...], recursive: bool, no_clobber: bool, jobs: int, as_json: bool) -> None:
+@_transfer_flags
+def get(args: tuple[str, ...], recursive: bool, **flags: Unpack[_Flags]) -> None:
     """Download from stores to a local path.
 
     DEST defaults to the current folder.
@@ -230,33 +220,15 @@ def get(args: tuple[str, ...], recursive: bool, no_clobber: bool, jobs: int, as_
         sources, dest = list(args[:-1]), args[-1]
     if any(session.parse(s).kind in ("local", "stdio") for s in sources):
         raise CommandError("get downloads from a store; use 'cp' or 'put'", exit_code=EXIT_USAGE)
-    transfer(
-        "download",
-        sources,
-        dest,
-        recursive=recursive,
-        no_clobber=no_clobber,
-        jobs=jobs,
-        as_json=as_json,
-    )
+    transfer("download", sources, dest, recursive=recursive, **flags)
 
 
 @click.command()
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@_SOURCES
 @click.argument("dest")
 @_RECURSIVE
-@_NO_CLOBBER
-@jobs_option
-@json_flag
-@global_flags
-def put(
-    sources: tuple[str, ...],
-    dest: str,
-    recursive: bool,
-    no_clobber: bool,
-    jobs: int,
-    as_json: bool,
-) -> None:
+@_transfer_flags
+def put(sources: tuple[str, ...], dest: str, recursive: bool, **flags: Unpack[_Flags]) -> None:
     """Upload local files (or '-' for standard input) to a store.
 
     \b
@@ -272,25 +244,14 @@ def put(
         )
     if any(session.parse(s).kind not in ("local", "stdio") for s in sources):
         raise CommandError("put uploads local files; use 'cp' between stores", exit_code=EXIT_USAGE)
-    transfer(
-        "upload",
-        list(sources),
-        dest,
-        recursive=recursive,
-        no_clobber=no_clobber,
-        jobs=jobs,
-        as_json=as_json,
-    )
+    transfer("upload", list(sources), dest, recursive=recursive, **flags)
 
 
 @click.command()
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@_SOURCES
 @click.argument("dest")
-@_NO_CLOBBER
-@jobs_option
-@json_flag
-@global_flags
-def mv(sources: tuple[str, ...], dest: str, no_clobber: bool, jobs: int, as_json: bool) -> None:
+@_transfer_flags
+def mv(sources: tuple[str, ...], dest: str, **flags: Unpack[_Flags]) -> None:
     """Move files or folders.
 
     A rename within one backend where it can; else copy, then delete each source only
@@ -301,16 +262,7 @@ def mv(sources: tuple[str, ...], dest: str, no_clobber: bool, jobs: int, as_json
       remote-store mv data:incoming/q1.csv data:done/
       remote-store mv ./exports data:archive/exports
     """
-    transfer(
-        "move",
-        list(sources),
-        dest,
-        recursive=True,
-        no_clobber=no_clobber,
-        jobs=jobs,
-        as_json=as_json,
-        move=True,
-    )
+    transfer("move", list(sources), dest, recursive=True, move=True, **flags)
 
 
 @click.command()

@@ -12,6 +12,9 @@ from remote_store.errors import ConfigError, InvalidPath
 _CONTAINER = re.compile(r"^(?:\$root|\$web|\$logs|[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9])$")
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 _IP_HOST = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-fA-F:]+\])(?::\d+)?$")
+_SERVICE_HOST = re.compile(r"^(?P<account>[a-z0-9]{3,24})\.(?:blob|dfs)\.(?P<suffix>.+)$")
+_FSSPEC_SCHEMES = ("abfs", "abfss", "az")
+_LEGACY_SCHEMES = ("wasb", "wasbs")  # read for the command line; the backend never took them
 
 
 @dataclass(frozen=True)
@@ -129,22 +132,74 @@ def native_url(endpoint: str, container: str, key: str) -> str:
     return f"{base}/{quote(key, safe='/~')}" if key else base
 
 
+@dataclass(frozen=True)
+class UrlParts:
+    """An Azure URL taken apart, before any endpoint is derived from it.
+
+    *host* follows ``CONTAINER@`` (None in ``az://CONTAINER/...``) or is an http(s) URL's
+    host; *account* is its first label, or an emulator URL's first path segment. *path* is
+    below the container, without leading slashes, and percent-decoded only in http(s) URLs:
+    those are percent-encoded blob URLs, while abfss/az paths are taken as written.
+    """
+
+    scheme: str
+    container: str
+    path: str
+    host: str | None = None
+    account: str | None = None
+
+
+def split_url(url: str) -> UrlParts:
+    """Take apart an Azure URL as `parse_url` does, also reading ``wasb://``/``wasbs://``,
+    without judging the host or deriving an endpoint. Raises `InvalidPath` for a URL that
+    names no container, or of another scheme."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return _split_http(scheme, parts.netloc, parts.path)
+    if scheme in (*_FSSPEC_SCHEMES, *_LEGACY_SCHEMES):
+        return _split_fsspec(scheme, parts.netloc, parts.path, url)
+    raise _not_azure(url)
+
+
+def service_host(host: str) -> tuple[str, str] | None:
+    """``(account, endpoint suffix)`` of a storage host such as ``acct.dfs.core.windows.net``
+    (in any case); None for any other host, an emulator's included."""
+    found = _SERVICE_HOST.match(host.lower())
+    return (found["account"], found["suffix"]) if found else None
+
+
 def parse_url(url: str) -> AzureLocation:
     """Parse ``abfss://container@account.dfs.core.windows.net/path`` (also ``abfs://``),
     ``az://container/path`` (or ``az://container@account.../path``) and blob or dfs
     ``https://`` URLs."""
     if not isinstance(url, str):
         raise InvalidPath(f"URL must be a str, got {type(url).__name__}")
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("abfs", "abfss", "az"):
-        return _parse_fsspec(scheme, parts.netloc, parts.path, url)
-    if scheme in ("http", "https"):
-        return _parse_http(scheme, parts.netloc, parts.path)
-    raise InvalidPath(f"{url[:80]!r} is not an abfss://, az:// or https:// Azure URL", path=url)
+    if urlsplit(url).scheme.lower() in _LEGACY_SCHEMES:
+        raise _not_azure(url)
+    parts = split_url(url)
+    path = parts.path.strip("/")
+    if parts.host is None:
+        return AzureLocation(container=parts.container, path=path)
+    assert parts.account is not None  # split_url names the account of every host
+    host, scheme = parts.host, parts.scheme
+    if scheme in ("http", "https") and _IP_HOST.match(host):
+        account_url = f"{scheme}://{host}/{parts.account}"
+    elif scheme in ("http", "https"):
+        account_url = blob_endpoint(f"{scheme}://{host}", allow_insecure=True)  # checked on use
+    elif "." in host:
+        https = "http" if scheme == "abfs" and _IP_HOST.match(host) else "https"
+        account_url = blob_endpoint(f"{https}://{host}", allow_insecure=True)  # checked on use
+    else:
+        account_url = account_url_for(parts.account)
+    return AzureLocation(parts.container, path, parts.account, account_url)
 
 
-def _parse_fsspec(scheme: str, netloc: str, path: str, url: str) -> AzureLocation:
+def _not_azure(url: str) -> InvalidPath:
+    return InvalidPath(f"{url[:80]!r} is not an abfss://, az:// or https:// Azure URL", path=url)
+
+
+def _split_fsspec(scheme: str, netloc: str, path: str, url: str) -> UrlParts:
     container, at, host = netloc.partition("@")
     if not container:
         raise InvalidPath(f"{url[:80]!r} names no container", path=url)
@@ -153,27 +208,18 @@ def _parse_fsspec(scheme: str, netloc: str, path: str, url: str) -> AzureLocatio
             raise InvalidPath(
                 f"{url[:80]!r}: expected {scheme}://CONTAINER@ACCOUNT.dfs...", path=url
             )
-        return AzureLocation(container=container, path=path.strip("/"))
-    account = host.split(".", 1)[0]
-    https = "http" if scheme == "abfs" and _IP_HOST.match(host) else "https"
-    account_url = (
-        blob_endpoint(f"{https}://{host}", allow_insecure=True)  # parsed here, checked on use
-        if "." in host
-        else account_url_for(account)
-    )
-    return AzureLocation(container, path.strip("/"), account, account_url)
+        return UrlParts(scheme, container, path.lstrip("/"))
+    return UrlParts(scheme, container, path.lstrip("/"), host, host.split(".", 1)[0])
 
 
-def _parse_http(scheme: str, netloc: str, path: str) -> AzureLocation:
+def _split_http(scheme: str, netloc: str, path: str) -> UrlParts:
     segments = unquote(path).lstrip("/").split("/")
     if _IP_HOST.match(netloc):  # emulator style: /ACCOUNT/CONTAINER/KEY
         if len(segments) < 2 or not segments[1]:
             raise InvalidPath(f"{scheme}://{netloc}{path} names no container", path=path)
         account, container, rest = segments[0], segments[1], segments[2:]
-        endpoint = f"{scheme}://{netloc}/{account}"
     else:
         if not segments[0]:
             raise InvalidPath(f"{scheme}://{netloc}{path} names no container", path=path)
         account, container, rest = netloc.split(".", 1)[0], segments[0], segments[1:]
-        endpoint = blob_endpoint(f"{scheme}://{netloc}", allow_insecure=True)  # checked on use
-    return AzureLocation(container, "/".join(rest).strip("/"), account, endpoint)
+    return UrlParts(scheme, container, "/".join(rest), netloc, account)

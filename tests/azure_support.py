@@ -1,4 +1,5 @@
-"""Azurite for the test session, and helpers to count the HTTP requests a backend sends.
+"""Azurite for the test session, helpers to count the HTTP requests a backend sends, and the
+backend fixtures the Azure test folders share.
 
 The session fixture in ``tests/conftest.py`` starts Azurite (installed by
 ``scripts/install-azurite.sh``) on a free loopback port with a temporary data folder.
@@ -15,13 +16,18 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from remote_store.store import Store
+
+if TYPE_CHECKING:  # the Azure SDK is an extra: importing this module must not need it
+    from remote_store.backends.azure import AzureBackend
 
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_MAIN = ROOT / ".tools/azurite/node_modules/azurite/dist/src/blob/main.js"
@@ -144,6 +150,49 @@ class RequestLog:
 
     def show(self) -> str:
         return "\n".join(f"{m} {u} -> {s}" for m, u, s in self.requests)
+
+
+BackendFactory = Callable[..., "AzureBackend"]
+
+
+@contextmanager
+def backend_factory(hook: Callable[[Any], None], **defaults: Any) -> Iterator[BackendFactory]:
+    """Yield a function that builds `AzureBackend`s, closing every one it built on exit.
+
+    Each backend hands every response to *hook* (its ``raw_response_hook``), plus any
+    ``client_options`` the call gives. *defaults* (``container`` among them) are the
+    backend's arguments where a call does not name its own."""
+    from remote_store.backends.azure import AzureBackend
+
+    built: list[AzureBackend] = []
+
+    def make(**options: Any) -> AzureBackend:
+        client_options = {"raw_response_hook": hook, **options.pop("client_options", {})}
+        arguments = {**defaults, **options}
+        backend = AzureBackend(
+            arguments.pop("container"), client_options=client_options, **arguments
+        )
+        built.append(backend)
+        return backend
+
+    try:
+        yield make
+    finally:
+        for backend in built:
+            backend.close()
+
+
+# Not in a conftest because tests/azure and tests/azure_hns are siblings: each imports these,
+# and its own `make_backend` decides which emulator and request log a backend gets.
+@pytest.fixture
+def backend(make_backend: BackendFactory) -> AzureBackend:
+    """A backend with the folder's defaults."""
+    return make_backend()
+
+
+@pytest.fixture
+def store(backend: AzureBackend) -> Store:
+    return Store(backend)
 
 
 _CONFORMANCE_CONTAINER = "conformance"

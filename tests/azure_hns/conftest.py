@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from remote_store.backends.azure import AzureBackend
-from remote_store.store import Store
+from tests.azure_support import BackendFactory, backend, backend_factory, store
 from tests.hns_emulator import HnsEmulator, LoggedRequest
 
-BackendFactory = Callable[..., AzureBackend]
+__all__ = ["BackendFactory", "backend", "store"]
 
 
 @dataclass(frozen=True)
@@ -113,27 +112,10 @@ def make_backend(
     emulator: HnsEmulator, container: str, headers_log: HeaderLog
 ) -> Iterator[BackendFactory]:
     """Backends on the test's filesystem (``hns=True`` unless told otherwise)."""
-    built: list[AzureBackend] = []
-
-    def make(**options: Any) -> AzureBackend:
-        client_options = {"raw_response_hook": headers_log, **options.pop("client_options", {})}
-        options.setdefault("hns", True)
-        options.setdefault("connection_string", emulator.connection_string)
-        name = options.pop("container", container)
-        backend = AzureBackend(name, client_options=client_options, **options)
-        built.append(backend)
-        return backend
-
-    yield make
-    for backend in built:
-        backend.close()
-
-
-@pytest.fixture
-def backend(make_backend: BackendFactory) -> AzureBackend:
-    return make_backend()
-
-
-@pytest.fixture
-def store(backend: AzureBackend) -> Store:
-    return Store(backend)
+    with backend_factory(
+        headers_log,
+        container=container,
+        connection_string=emulator.connection_string,
+        hns=True,
+    ) as make:
+        yield make

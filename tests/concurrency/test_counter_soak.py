@@ -6,35 +6,16 @@ from __future__ import annotations
 
 import multiprocessing
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from remote_store.backend import Backend
-from remote_store.backends import LocalBackend, MemoryBackend
+from remote_store.backends import LocalBackend
 from remote_store.store import Store
 from remote_store.testing._conditional import Counter, soak
-from tests.azure_support import conformance_backend, hns_conformance_backend
+from tests.backend_factories import FACTORIES
 
 THREADS, INCREMENTS = 8, 200
-
-
-def _memory(request: pytest.FixtureRequest) -> Backend:
-    return MemoryBackend()
-
-
-def _local(request: pytest.FixtureRequest) -> Backend:
-    tmp_path: Path = request.getfixturevalue("tmp_path")
-    return LocalBackend(tmp_path / "store")
-
-
-FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
-    "memory": _memory,
-    "local": _local,
-    "azure": conformance_backend,
-    "azure-hns": hns_conformance_backend,
-}
 
 
 @pytest.mark.timeout(400)

@@ -33,6 +33,13 @@ def _conditional_write(store: Store, method: str, path: str, data: bytes, etag: 
         getattr(store, method)(path, data, overwrite=True, if_match=etag)
 
 
+def _current_etag(store: Store, path: str) -> str:
+    """The etag get_file_info reports for *path*."""
+    etag = store.get_file_info(path).etag
+    assert etag, "CONDITIONAL_WRITE needs an etag from get_file_info"
+    return etag
+
+
 class Counter:
     """One thread's view of an integer file, changed by read-modify-write with ``if_match``.
 
@@ -48,8 +55,7 @@ class Counter:
         self._random = random.Random(seed)
 
     def _read(self) -> tuple[str, int]:
-        etag = self.store.get_file_info(self.path).etag
-        assert etag, "CONDITIONAL_WRITE needs an etag from get_file_info"
+        etag = _current_etag(self.store, self.path)
         return etag, int(self.store.read_bytes(self.path))
 
     def increment(self) -> None:
@@ -110,14 +116,27 @@ class ConditionalTests(SuiteBase):
         atomic = (Capability.ATOMIC_WRITE,) if "atomic" in method else ()
         return (Capability.READ, Capability.METADATA, *atomic)
 
+    def _seeded_etag(self, store: Store, method: str, data: bytes) -> str | None:
+        """The etag of c.txt, created with *data*, when *method* can replace it conditionally;
+        None when the store lacks a capability for that (the gate checked the refusal)."""
+        if not self._cas_ready(store, *self._capabilities(method)):
+            return None
+        store.write("c.txt", data)
+        return _current_etag(store, "c.txt")
+
+    @staticmethod
+    def _stale_etag(store: Store, path: str, *, now: bytes) -> str:
+        """Create *path*, then overwrite it with *now*: the etag it had before, now stale."""
+        store.write(path, b"one")
+        stale = _current_etag(store, path)
+        store.write(path, now, overwrite=True)
+        return stale
+
     @pytest.mark.parametrize("method", _WRITERS)
     def test_fresh_etag_replaces(self, store: Store, method: str) -> None:
         """BC-032: the etag get_file_info reports lets exactly that version be replaced."""
-        if not self._cas_ready(store, *self._capabilities(method)):
+        if (etag := self._seeded_etag(store, method, b"old")) is None:
             return
-        store.write("c.txt", b"old")
-        etag = store.get_file_info("c.txt").etag
-        assert etag
         _conditional_write(store, method, "c.txt", b"new", etag)
         assert store.read_bytes("c.txt") == b"new"
         assert store.get_file_info("c.txt").etag != etag
@@ -151,10 +170,8 @@ class ConditionalTests(SuiteBase):
     @pytest.mark.parametrize("method", _WRITERS)
     def test_if_match_needs_overwrite(self, store: Store, method: str) -> None:
         """BC-034: if_match with overwrite=False is contradictory: InvalidArgument, no I/O."""
-        if not self._cas_ready(store, *self._capabilities(method)):
+        if (etag := self._seeded_etag(store, method, b"one")) is None:
             return
-        store.write("c.txt", b"one")
-        etag = store.get_file_info("c.txt").etag
         with pytest.raises(InvalidArgument):
             if method == "open_atomic":
                 store.open_atomic("c.txt", if_match=etag)
@@ -194,9 +211,7 @@ class ConditionalTests(SuiteBase):
         """BC-033: delete with a stale etag keeps the file; with the current one removes it."""
         if not self._cas_ready(store, Capability.DELETE, Capability.METADATA, Capability.READ):
             return
-        store.write("c.txt", b"one")
-        stale = store.get_file_info("c.txt").etag
-        store.write("c.txt", b"two", overwrite=True)
+        stale = self._stale_etag(store, "c.txt", now=b"two")
         with pytest.raises(PreconditionFailed):
             store.delete("c.txt", if_match=stale)
         assert store.read_bytes("c.txt") == b"two"
@@ -207,9 +222,7 @@ class ConditionalTests(SuiteBase):
         """BC-033: move with a stale source etag moves nothing; with the current one moves."""
         if not self._cas_ready(store, Capability.MOVE, Capability.METADATA, Capability.READ):
             return
-        store.write("src.txt", b"one")
-        stale = store.get_file_info("src.txt").etag
-        store.write("src.txt", b"two", overwrite=True)
+        stale = self._stale_etag(store, "src.txt", now=b"two")
         store.write("dst.txt", b"keep")
         with pytest.raises(PreconditionFailed):
             store.move("src.txt", "dst.txt", overwrite=True, if_match=stale)

@@ -20,6 +20,7 @@ import pytest
 from azure.storage.blob import BlobClient, BlobServiceClient
 
 from remote_store.backends.azure import AzureBackend
+from remote_store.backends.azure import reader as reader_module
 from remote_store.backends.azure.prefetch import THREAD_NAME
 from remote_store.backends.azure.reader import FIRST_SPAN, fetch
 from remote_store.errors import PreconditionFailed
@@ -212,6 +213,33 @@ def test_read_ahead_keeps_requests_in_flight_together(
         assert stream.read() == data
     assert wire.max_in_flight >= 2, wire.gets
     assert wire.max_in_flight <= 4, wire.max_in_flight
+
+
+@pytest.mark.parametrize("concurrency", [1, 4, 8])
+def test_sequential_read_reuses_its_chunk_buffers(
+    make_backend: BackendFactory, wire: Wire, monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
+    """AZ-038: the mapped buffer of a chunk read is reused for a later chunk: a read of 20
+    chunks maps at most max_concurrency + 1 buffers (a fresh mapping per chunk cost page
+    faults and zeroing on every chunk)."""
+    chunk = MiB  # buffers from 1 MiB up are mapped, and reused
+    mapped: list[int] = []
+
+    def counting(size: int) -> Any:
+        mapped.append(size)
+        return real(size)
+
+    real = reader_module._buffer
+    monkeypatch.setattr(reader_module, "_buffer", counting)
+    data = os.urandom(20 * chunk + 1000)
+    store = _store(make_backend, wire, concurrency, max_chunk_get_size=chunk)
+    store.write("f", data)
+    with store.read("f") as stream:
+        got = _drain(stream, MiB)
+    assert got == data
+    assert len(wire.ranges()) == 21, wire.gets
+    full = [size for size in mapped if size == chunk]
+    assert 1 <= len(full) <= concurrency + 1, mapped
 
 
 # ---------------------------------------------------------------------- seekable reads

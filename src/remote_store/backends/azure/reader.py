@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import mmap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -44,15 +44,25 @@ class Chunk:
     properties: Any
 
 
-def fetch(blob: BlobClient, offset: int, length: int, etag: str | None = None) -> Chunk:
-    """One ranged GET of up to *length* bytes, streamed into one buffer. With *etag* the
-    service answers 412 if the blob has changed. A body cut mid-way is re-requested from
-    where it stopped, pinned to the first answer's ETag, within the same call deadline.
+Buffer = bytearray | mmap.mmap
+
+
+def fetch(
+    blob: BlobClient,
+    offset: int,
+    length: int,
+    etag: str | None = None,
+    allocate: Callable[[int], Buffer] | None = None,
+) -> Chunk:
+    """One ranged GET of up to *length* bytes, streamed into one buffer (from *allocate*,
+    if given). With *etag* the service answers 412 if the blob has changed. A body cut
+    mid-way is re-requested from where it stopped, pinned to the first answer's ETag,
+    within the same call deadline.
 
     Raises the SDK's errors (the caller decides what a 404 or 416 means)."""
     with call_scope(policy_of(blob)):
         props, body = _get(blob, offset, offset + length - 1, etag)
-        data = _buffer(min(length, int(props.size or 0)))
+        data = (allocate or _buffer)(min(length, int(props.size or 0)))
         view = memoryview(data)
         filled, cut = _drain(body, view, 0)
         resumes = 0
@@ -65,7 +75,7 @@ def fetch(blob: BlobClient, offset: int, length: int, etag: str | None = None) -
     return Chunk(offset, data, _total_size(props.content_range, offset + filled), props.etag, props)
 
 
-def _buffer(size: int) -> bytearray | mmap.mmap:
+def _buffer(size: int) -> Buffer:
     """A writable buffer of *size* bytes. Large ones are mapped pages of their own, given
     back to the OS when dropped: read-ahead threads allocating through malloc left each
     thread's arena holding freed chunks (RSS grew to twice the chunks in flight)."""
@@ -121,11 +131,41 @@ def _total_size(content_range: str | None, fallback: int) -> int:
     return fallback
 
 
+class _Recycled:
+    """Mapped buffers of one size, handed back by a reader once read and reused for its
+    next chunks. Each chunk in a fresh mapping cost page faults and zeroed pages on every
+    chunk (in a 512 MiB download at c=4, system time 1.1 s against 0.45 s for reused
+    memory); reused, the pages are touched once per reader. No more are kept than were in
+    use, so memory stays that of the chunks in flight."""
+
+    def __init__(self, size: int, keep: int) -> None:
+        self._size = size
+        self._keep = keep
+        self._free: list[mmap.mmap] = []  # append and pop are atomic: no lock
+
+    def take(self, size: int) -> Buffer:
+        if size == self._size:
+            try:
+                return self._free.pop()
+            except IndexError:
+                pass
+        return _buffer(size)
+
+    def give(self, buffer: object) -> None:
+        if (
+            isinstance(buffer, mmap.mmap)
+            and len(buffer) == self._size
+            and len(self._free) < self._keep
+        ):
+            self._free.append(buffer)
+
+
 def _load(
     blob: BlobClient,
     key: str,
     policy: RetryPolicy | None,
     etag: str,
+    buffers: _Recycled,
     offset: int,
     length: int,
 ) -> Chunk:
@@ -133,7 +173,7 @@ def _load(
     context already has one. A module function: read-ahead threads must not hold the
     reader (see `ReadAhead`)."""
     with call_scope(policy), translate("read", key):
-        return fetch(blob, offset, length, etag)
+        return fetch(blob, offset, length, etag, buffers.take)
 
 
 class BlobReader(io.RawIOBase):
@@ -156,7 +196,8 @@ class BlobReader(io.RawIOBase):
     ) -> None:
         super().__init__()
         self._ahead: ReadAhead[Chunk] | None = None
-        self._load = partial(_load, blob, key, policy_of(blob), first.etag)
+        self._buffers = _Recycled(chunk_size, max(max_concurrency, 1))
+        self._load = partial(_load, blob, key, policy_of(blob), first.etag, self._buffers)
         self._size = first.size
         self._chunk_size = chunk_size
         self._seekable = seekable
@@ -223,7 +264,9 @@ class BlobReader(io.RawIOBase):
         length = min(self._span * 2, full) if sequential else FIRST_SPAN
         length = min(max(length, want), full)
         # The current chunk goes before the next arrives: memory stays bounded by the
-        # chunk being read plus those fetched ahead.
+        # chunk being read plus those fetched ahead. No view of it is left (readers
+        # delete theirs), so the next fetch may reuse it.
+        self._buffers.give(self._buffer)
         self._buffer = b""
         ahead = self._ahead
         if ahead is not None and ((sequential and length == full) or ahead.covers(pos)):

@@ -40,9 +40,9 @@ class Plan:
     sweep_size: int  # 0: no sweep
 
 
-FULL = Plan(1024 * MiB, 1, (1, 4, 8), 256 * MiB)
+FULL = Plan(1024 * MiB, 3, (1, 4, 8), 256 * MiB)
 QUICK = Plan(64 * MiB, 1, (1, 4), 32 * MiB)
-HNS_FULL = Plan(1024 * MiB, 1, (1, 4, 8), 0)
+HNS_FULL = Plan(1024 * MiB, 3, (1, 4, 8), 0)
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:

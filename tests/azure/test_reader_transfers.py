@@ -21,7 +21,7 @@ from azure.storage.blob import BlobClient, BlobServiceClient
 
 from remote_store.backends.azure import AzureBackend
 from remote_store.backends.azure import reader as reader_module
-from remote_store.backends.azure.prefetch import THREAD_NAME
+from remote_store.backends.azure.prefetch import THREAD_NAME, ReadAhead
 from remote_store.backends.azure.reader import FIRST_SPAN, fetch
 from remote_store.errors import PreconditionFailed
 from remote_store.store import Store
@@ -240,6 +240,27 @@ def test_sequential_read_reuses_its_chunk_buffers(
     assert len(wire.ranges()) == 21, wire.gets
     full = [size for size in mapped if size == chunk]
     assert 1 <= len(full) <= concurrency + 1, mapped
+
+
+def test_read_ahead_loads_while_the_reader_waits_for_its_range() -> None:
+    """AZ-038: with read-ahead depth max_concurrency - 1, the range the reader has taken and
+    waits for is loaded together with the depth queued after it: max_concurrency loads run
+    at once (a pool of depth threads ran one fewer)."""
+    together = threading.Barrier(4, timeout=WAIT)
+
+    def load(offset: int, length: int) -> int:
+        together.wait()  # breaks (and raises) unless four loads run at once
+        return offset
+
+    ahead: ReadAhead[int] = ReadAhead(load, 3)
+    try:
+        ahead.extend(0, 100, 10)
+        taken = ahead.take(0)
+        assert taken is not None
+        ahead.extend(10, 100, 10)
+        assert taken.future.result(timeout=2 * WAIT) == 0
+    finally:
+        ahead.close()
 
 
 # ---------------------------------------------------------------------- seekable reads

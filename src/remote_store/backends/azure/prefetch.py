@@ -26,7 +26,9 @@ class Pending(Generic[T]):
 
 class ReadAhead(Generic[T]):
     """Up to *depth* consecutive ranges, each loaded by ``load(offset, length)`` in a pool
-    of *depth* threads, created on first use.
+    of *depth* + 1 threads, created on first use: the range the reader has taken and waits
+    for still holds a thread while the next *depth* load (with *depth* threads, one fewer
+    request was in flight than the reader's ``max_concurrency``).
 
     *load* must not hold the reader: a worker dropping the last reference to it would run
     its ``close()``, which joins the workers, in a worker."""
@@ -78,5 +80,5 @@ class ReadAhead(Generic[T]):
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._depth, thread_name_prefix=THREAD_NAME)
+            self._pool = ThreadPoolExecutor(self._depth + 1, thread_name_prefix=THREAD_NAME)
         return self._pool

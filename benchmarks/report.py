@@ -22,10 +22,10 @@ def _samples(slot: dict[str, Any], field: str) -> list[float]:
     return [float(s[field]) for s in slot.get("samples", []) if field in s]
 
 
-def _paired_ratio(op: dict[str, Any], name: str) -> float:
-    """Median over repetitions of (impl time / raw SDK time in the same repetition)."""
-    mine, base = _samples(op["impls"].get(name, {}), "seconds"), None
-    base = _samples(op["impls"].get("sdk", {}), "seconds")
+def _paired_ratio(op: dict[str, Any], name: str, baseline: str = "sdk") -> float:
+    """Median over repetitions of (impl time / *baseline* time in the same repetition)."""
+    mine = _samples(op["impls"].get(name, {}), "seconds")
+    base = _samples(op["impls"].get(baseline, {}), "seconds")
     pairs = [a / b for a, b in zip(mine, base, strict=False) if b > 0]
     return median(pairs) if pairs else float("nan")
 
@@ -129,10 +129,9 @@ def targets(ops: list[dict[str, Any]]) -> list[str]:
     like = []  # uploads against the raw SDK producing the same result (blob + its MD5)
     for op in moves:
         if op["params"]["direction"] == "upload" and "sdk+md5" in op["impls"]:
-            mine = _samples(op["impls"]["ours"], "seconds")
-            base = _samples(op["impls"]["sdk+md5"], "seconds")
-            if mine and base:
-                like.append((op["params"]["concurrency"], median(base) / median(mine)))
+            ratio = _paired_ratio(op, "ours", "sdk+md5")
+            if not math.isnan(ratio):
+                like.append((op["params"]["concurrency"], 1 / ratio))
     if like:
         rows.append(
             "| uploads: throughput >= 0.95 x sdk+md5 (the same result: blob + stored MD5) | "
@@ -171,8 +170,7 @@ def targets(ops: list[dict[str, Any]]) -> list[str]:
     beat = []
     for op in moves:
         if "sdk-defaults" in op["impls"] and op["params"]["concurrency"] == 1:
-            ours, theirs = _stat(op, "ours", "seconds"), _stat(op, "sdk-defaults", "seconds")
-            beat.append((op["params"]["direction"], theirs / ours))
+            beat.append((op["params"]["direction"], 1 / _paired_ratio(op, "ours", "sdk-defaults")))
     if beat:
         rows.append(
             "| defaults beat the SDK's defaults (large transfers, c=1) | "

@@ -130,8 +130,7 @@ class Ours:
         self.store.write(key, stream, overwrite=True)
 
     def download(self, key: str, sink: Any) -> None:
-        with self.store.read(key) as stream:
-            _copy_out(stream, sink)
+        self.store.read_to(key, sink)
 
     def close(self) -> None:
         self.store.close()

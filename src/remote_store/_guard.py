@@ -1,5 +1,6 @@
-"""The Store's error boundary: capability gates, and translation of whatever a backend raises
-into `remote_store.errors` with store-relative paths."""
+"""The Store's error boundary: capability gates, translation of whatever a backend raises
+into `remote_store.errors` with store-relative paths, and the caller's own objects (an
+`open_atomic` block, a `read_to` sink) whose exceptions pass through untouched."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from remote_store import paths
 from remote_store.backend import Backend, if_match_kwargs
 from remote_store.capabilities import Capability
 from remote_store.errors import RemoteStoreError
+from remote_store.streams import Sink, write_all
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +52,8 @@ def translated(root: str, backend: Backend) -> Iterator[None]:
     `RemoteStoreError` so no backend-specific exception type leaks to the caller."""
     try:
         yield
+    except SinkFailed:
+        raise  # the caller's own failure, unwrapped by the caller's Store method
     except RemoteStoreError as error:
         if error.path is not None and paths.is_within(root, error.path):
             error.path = paths.relative_to(root, error.path)
@@ -91,3 +95,26 @@ def atomic_writer(
     else:
         with translated(root, backend):
             manager.__exit__(None, None, None)
+
+
+class SinkFailed(Exception):
+    """The caller's sink raised *error*: carried through the backend, which must not
+    translate it, and re-raised to the caller as it was."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class CallerSink:
+    """The caller's sink, written whole (short writes completed), its failures marked."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+
+    def write(self, data: memoryview, /) -> int:
+        try:
+            write_all(self._sink, data)
+        except Exception as error:
+            raise SinkFailed(error) from error
+        return len(data)

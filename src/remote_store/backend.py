@@ -22,7 +22,7 @@ from remote_store.errors import (
     NotFound,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.streams import WritableContent
+from remote_store.streams import Sink, WritableContent, copy_stream
 
 T = TypeVar("T")
 
@@ -115,13 +115,18 @@ class Backend(ABC):
         with self.read(path) as stream:
             return stream.read()
 
+    def read_to(self, path: str, sink: Sink) -> int:
+        """Write the content of the file at *path* into *sink*; the number of bytes written.
+        Default: `read`, copied a chunk at a time. Errors raised by *sink* must propagate
+        unchanged (the Store hands them back to its caller as they are)."""
+        with self.read(path) as stream:
+            return copy_stream(stream, sink)
+
     def read_seekable(self, path: str) -> BinaryIO:
         """A seekable stream over the file. Default: spools the whole file to memory or disk."""
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
         try:
-            with self.read(path) as source:
-                while chunk := source.read(1024 * 1024):
-                    spool.write(chunk)
+            self.read_to(path, spool)
             spool.seek(0)
         except BaseException:
             spool.close()

@@ -13,13 +13,13 @@ from dataclasses import replace
 from typing import BinaryIO, TypeVar
 
 from remote_store import _listing, globbing, paths
-from remote_store._guard import atomic_writer, gated, translated
+from remote_store._guard import CallerSink, SinkFailed, atomic_writer, gated, translated
 from remote_store._preconditions import check_if_match, check_write_options, same_file
 from remote_store.backend import Backend, if_match_kwargs
 from remote_store.capabilities import Capability
 from remote_store.errors import InvalidArgument, InvalidPath
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.streams import WritableContent, check_content
+from remote_store.streams import Sink, WritableContent, check_content, check_sink
 
 T = TypeVar("T")
 Located = TypeVar("Located", FileInfo, WriteResult)
@@ -174,6 +174,21 @@ class Store:
     def read_bytes(self, path: str) -> bytes:
         """The whole content of the file at *path*."""
         return self._backend.read_bytes(self._key(path))
+
+    def read_to(self, path: str, sink: Sink) -> int:
+        """Write the content of the file at *path* into *sink* (a binary file object, or
+        anything with ``write``); the number of bytes written. The backend writes what it
+        receives straight to *sink*, with no copy through a buffer of the caller's, and
+        completes short writes. An exception raised by *sink* reaches the caller as it
+        was; if the read fails part-way, *sink* holds the bytes before the failure."""
+        self._require(Capability.READ)
+        try:
+            with self._translated():
+                check_sink(sink)
+                return self._backend.read_to(self._key(path), CallerSink(sink))
+        except SinkFailed as failed:
+            error = failed.error
+        raise error  # outside the handler: the sink's exception keeps its own cause
 
     def read_text(self, path: str, *, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The content of the file at *path*, decoded."""

@@ -1,16 +1,26 @@
-"""Helpers for the content a write accepts: bytes-like or a readable binary stream."""
+"""Helpers for the content a write accepts (bytes-like or a readable binary stream) and
+the sinks `read_to` writes into."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import BinaryIO, TypeAlias
+from typing import BinaryIO, Protocol, TypeAlias
 
 from remote_store.errors import InvalidArgument
 
 WritableContent: TypeAlias = bytes | bytearray | memoryview | BinaryIO
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+
+class Sink(Protocol):
+    """Where `read_to` writes: a binary file object, or anything with ``write(bytes)``.
+
+    As with `io.RawIOBase.write`, the data passed is valid only during the call: a sink
+    that keeps it must copy it (``bytes(data)``)."""
+
+    def write(self, data: memoryview, /) -> object: ...
 
 
 def check_content(content: object) -> None:
@@ -60,3 +70,33 @@ def known_length(content: WritableContent) -> int | None:
     except (AttributeError, OSError, ValueError):
         return None
     return None
+
+
+def check_sink(sink: object) -> None:
+    """Raise `InvalidArgument` unless *sink* can take binary writes."""
+    if isinstance(sink, io.TextIOBase):
+        raise InvalidArgument("sink must be a binary stream, got a text stream")
+    if not callable(getattr(sink, "write", None)):
+        raise InvalidArgument(f"sink must have a write() method, got {type(sink).__name__}")
+
+
+def write_all(sink: Sink, data: memoryview) -> None:
+    """Write all of *data* to *sink*. A raw stream may take part of a write and return the
+    count; the rest is written again. A result that is not a count (a hand-written sink
+    returning ``None``) means all of it was taken, as `shutil.copyfileobj` assumes."""
+    while data:
+        taken = sink.write(data)
+        if not isinstance(taken, int) or taken >= len(data):
+            return
+        if taken <= 0:
+            raise OSError(f"the sink took {taken} of {len(data)} bytes written to it")
+        data = data[taken:]
+
+
+def copy_stream(source: BinaryIO, sink: Sink, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
+    """Copy *source* from its position to EOF into *sink*; the number of bytes copied."""
+    total = 0
+    while chunk := source.read(chunk_size):
+        write_all(sink, memoryview(chunk))
+        total += len(chunk)
+    return total

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import random
 import threading
 import tracemalloc
@@ -23,7 +24,7 @@ from remote_store.backends.azure import AzureBackend
 from remote_store.backends.azure import reader as reader_module
 from remote_store.backends.azure.prefetch import THREAD_NAME, ReadAhead
 from remote_store.backends.azure.reader import FIRST_SPAN, fetch
-from remote_store.errors import PreconditionFailed
+from remote_store.errors import InvalidArgument, PreconditionFailed
 from remote_store.store import Store
 from tests.azure.conftest import BackendFactory
 from tests.azure_support import Azurite
@@ -240,6 +241,70 @@ def test_sequential_read_reuses_its_chunk_buffers(
     assert len(wire.ranges()) == 21, wire.gets
     full = [size for size in mapped if size == chunk]
     assert 1 <= len(full) <= concurrency + 1, mapped
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_read_to_fetches_and_maps_as_a_sequential_read(
+    make_backend: BackendFactory, wire: Wire, monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
+    """AZ-040: read_to sends the GETs a sequential read() does (one per chunk, pinned to the
+    first ETag), reuses its mapped buffers, and hands the sink views of them (no copy):
+    each write is a whole chunk."""
+    chunk = MiB
+    mapped: list[int] = []
+
+    def counting(size: int) -> Any:
+        mapped.append(size)
+        return real(size)
+
+    real = reader_module._buffer
+    monkeypatch.setattr(reader_module, "_buffer", counting)
+    data = os.urandom(12 * chunk + 1000)
+    store = _store(make_backend, wire, concurrency, max_chunk_get_size=chunk)
+    store.write("f", data)
+    written: list[int] = []
+    sink = io.BytesIO()
+
+    class Recording:
+        def write(self, piece: memoryview) -> int:
+            assert isinstance(piece, memoryview)
+            written.append(len(piece))
+            return sink.write(piece)
+
+    assert store.read_to("f", Recording()) == len(data)
+    assert sink.getvalue() == data
+    assert written == [chunk] * 12 + [1000]
+    assert wire.ranges() == _chunks(0, len(data), _always(chunk)), wire.gets
+    etags = {g.if_match for g in wire.gets[1:]}
+    assert len(etags) == 1 and None not in etags, wire.gets
+    assert 1 <= len([size for size in mapped if size == chunk]) <= concurrency + 1, mapped
+    assert not _read_ahead_threads()
+
+
+def test_read_to_releases_each_view_it_hands_the_sink(make_backend: BackendFactory) -> None:
+    """AZ-040: a sink that keeps the view it was given (against the write() contract) cannot
+    read a later chunk's bytes through it; one that keeps a buffer over it makes read_to
+    raise InvalidArgument."""
+    store = Store(make_backend(client_options={"max_chunk_get_size": MiB}))
+    store.write("f", os.urandom(3 * MiB))
+    kept: list[memoryview] = []
+
+    class Keeping:
+        def write(self, piece: memoryview) -> None:
+            kept.append(piece)
+
+    assert store.read_to("f", Keeping()) == 3 * MiB
+    assert len(kept) == 3
+    with pytest.raises(ValueError, match="released"):
+        bytes(kept[0])
+    held: list[Any] = []
+
+    class Exporting:
+        def write(self, piece: memoryview) -> None:
+            held.append(pickle.PickleBuffer(piece))  # holds a buffer export, as numpy would
+
+    with pytest.raises(InvalidArgument, match="must copy it"):
+        store.read_to("f", Exporting())
 
 
 def test_read_ahead_loads_while_the_reader_waits_for_its_range() -> None:

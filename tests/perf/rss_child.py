@@ -2,7 +2,7 @@
 resident set grew (``VmHWM`` at the end minus the RSS just before): used by
 test_rss_growth.py, since tracemalloc does not see mapped buffers or allocator arenas.
 
-    python -m tests.perf.rss_child CONNECTION_STRING CONTAINER upload|download SIZE CONCURRENCY
+    python -m tests.perf.rss_child CONN_STRING CONTAINER upload|download|read_to SIZE CONCURRENCY
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import hashlib
 import json
 import resource
 import sys
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from remote_store.backends.azure import AzureBackend
 from remote_store.store import Store
@@ -33,6 +33,11 @@ def _peak() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+class _Hashing:
+    def __init__(self, digest: Any) -> None:
+        self.write = digest.update
+
+
 def main(connection_string: str, container: str, direction: str, size: int, c: int) -> None:
     backend = AzureBackend(
         container, connection_string=connection_string, max_concurrency=c, hns=False
@@ -43,6 +48,8 @@ def main(connection_string: str, container: str, direction: str, size: int, c: i
         before = _rss()
         if direction == "upload":
             store.write("rss.bin", cast(BinaryIO, CountingStream(size)), overwrite=True)
+        elif direction == "read_to":
+            store.read_to("rss.bin", _Hashing(digest))
         else:
             buffer = bytearray(MiB)
             with store.read("rss.bin") as stream:

@@ -126,3 +126,24 @@ def test_streamed_download_memory_is_bounded(download_peak: int) -> None:
     peak = download_peak
     bound = DEFAULT_CHUNK_GET_SIZE * (CONCURRENCY + 1) + MARGIN
     assert peak <= bound, f"download held {peak / MiB:.1f} MiB (bound {bound / MiB:.0f} MiB)"
+
+
+class _HashingSink:
+    def __init__(self) -> None:
+        self.digest = hashlib.md5()
+        self.largest = 0
+
+    def write(self, data: memoryview) -> None:
+        self.largest = max(self.largest, len(data))
+        self.digest.update(data)
+
+
+def test_read_to_memory_is_bounded(uploaded: Uploaded) -> None:
+    """AZ-040: read_to hands the sink the chunk buffers themselves: no more held than a
+    streamed read, and no caller's buffer."""
+    sink = _HashingSink()
+    peak = _peak_during(lambda: uploaded.store.read_to("big.bin", sink))
+    assert sink.digest.hexdigest() == uploaded.source.md5.hexdigest()
+    assert sink.largest == DEFAULT_CHUNK_GET_SIZE
+    bound = DEFAULT_CHUNK_GET_SIZE * (CONCURRENCY + 1) + MARGIN
+    assert peak <= bound, f"read_to held {peak / MiB:.1f} MiB (bound {bound / MiB:.0f} MiB)"

@@ -48,7 +48,11 @@ def test_streamed_transfer_rss_growth_is_bounded(
 ) -> None:
     up = _growth(azurite, container, "upload", concurrency)
     down = _growth(azurite, container, "download", concurrency)
+    read_to = _growth(azurite, container, "read_to", concurrency)
     up_bound = 16 * MiB + DEFAULT_BLOCK_SIZE * concurrency
     down_bound = 16 * MiB + DEFAULT_CHUNK_GET_SIZE * concurrency
     assert up <= up_bound, f"upload grew {up / MiB:.1f} MiB (bound {up_bound / MiB:.0f})"
     assert down <= down_bound, f"download grew {down / MiB:.1f} MiB (bound {down_bound / MiB:.0f})"
+    assert read_to <= down_bound, (
+        f"read_to grew {read_to / MiB:.1f} MiB (bound {down_bound / MiB:.0f})"
+    )

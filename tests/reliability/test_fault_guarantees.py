@@ -6,6 +6,7 @@ version or the new one, whole (SHA-256), never a partial or empty blob."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Callable
 
@@ -93,7 +94,7 @@ BIG = os.urandom(3 * 1024 * 1024)  # a mid-body cut needs a body worth cutting
 
 
 @pytest.mark.parametrize("kind", ["reset_mid_body", "truncate"])
-@pytest.mark.parametrize("how", ["read_bytes", "read", "read_seekable"])
+@pytest.mark.parametrize("how", ["read_bytes", "read", "read_seekable", "read_to"])
 def test_rel_012_cut_read_resumes_whole(rig: Rig, kind: str, how: str) -> None:
     """REL-012: a body cut mid-way is re-requested from the chunk's offset, pinned to the
     ETag; the bytes returned are the blob's, checksum-verified."""
@@ -105,6 +106,10 @@ def test_rel_012_cut_read_resumes_whole(rig: Rig, kind: str, how: str) -> None:
     rig.proxy.add(cut)
     if how == "read_bytes":
         data = store.read_bytes("big")
+    elif how == "read_to":
+        sink = io.BytesIO()
+        assert store.read_to("big", sink) == len(BIG)
+        data = sink.getvalue()
     else:
         opener = store.read if how == "read" else store.read_seekable
         with opener("big") as stream:

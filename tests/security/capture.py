@@ -3,6 +3,7 @@ public `Store` operation through its success and failure paths."""
 
 from __future__ import annotations
 
+import io
 import logging
 import traceback
 from collections.abc import Callable, Iterator
@@ -108,6 +109,8 @@ def _operations(store: Store) -> list[tuple[str, Callable[[], object]]]:
         ("read_bytes", lambda: store.read_bytes("a.txt")),
         ("read", stream),
         ("read_seekable", seekable),
+        ("read_to", lambda: store.read_to("a.txt", io.BytesIO())),
+        ("read_to missing", lambda: store.read_to("missing.txt", io.BytesIO())),
         ("read_text", lambda: store.read_text("a.txt")),
         ("read missing", lambda: store.read_bytes("missing.txt")),
         ("read folder", lambda: store.read_bytes("d")),

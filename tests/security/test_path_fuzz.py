@@ -4,6 +4,7 @@ root is written, read back, deleted or listed."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -92,6 +93,7 @@ def _calls(store: Store, p: str, q: str) -> list[Callable[[], object]]:
         lambda: store.read_bytes(p),
         stream,
         lambda: store.read_seekable(p).close(),
+        lambda: store.read_to(p, io.BytesIO()),
         lambda: store.exists(p),
         lambda: store.is_file(p),
         lambda: store.is_folder(p),

@@ -30,7 +30,7 @@ from remote_store.models import (
     WriteResult,
     WriteSource,
 )
-from remote_store.streams import WritableContent, iter_chunks
+from remote_store.streams import Sink, WritableContent, iter_chunks, write_all
 
 _SCHEME = "memory://"
 
@@ -88,6 +88,11 @@ class MemoryBackend(Backend):
         key = paths.normalize(path, allow_root=False)
         with self._lock:
             return self._get(key).data
+
+    def read_to(self, path: str, sink: Sink) -> int:
+        data = self.read_bytes(path)  # immutable: written outside the lock
+        write_all(sink, memoryview(data))
+        return len(data)
 
     def get_file_info(self, path: str) -> FileInfo:
         key = paths.normalize(path, allow_root=False)

@@ -270,9 +270,7 @@ def to_stdout(locations: list[Location]) -> None:
             if not keys:
                 raise NotFound(f"no file matches {loc.show()!r}", path=loc.show())
             for key in keys:
-                with loc.store.read(key) as stream:
-                    while chunk := stream.read(1024 * 1024):
-                        out.write(chunk)
+                loc.store.read_to(key, out)
     out.flush()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable, Mapping
 
 import pytest
@@ -31,6 +32,7 @@ BAD_PATHS = ["..", "../x", "a/../b", "a\\b", "a\x00b", "a\nb"]
 #: Store calls that take a file path, with the capability each is gated on.
 FILE_CALLS: Mapping[str, tuple[Capability, Callable[[Store, str], object]]] = {
     "read_bytes": (Capability.READ, lambda s, p: s.read_bytes(p)),
+    "read_to": (Capability.READ, lambda s, p: s.read_to(p, io.BytesIO())),
     "write": (Capability.WRITE, lambda s, p: s.write(p, b"x")),
     "delete": (Capability.DELETE, lambda s, p: s.delete(p, missing_ok=True)),
     "get_file_info": (Capability.METADATA, lambda s, p: s.get_file_info(p)),
@@ -49,6 +51,7 @@ GATED_CALLS: Mapping[str, tuple[tuple[Capability, ...], Callable[[Store], object
     "read": ((Capability.READ,), lambda s: s.read(PROBE_KEY).close()),
     "read_bytes": ((Capability.READ,), lambda s: s.read_bytes(PROBE_KEY)),
     "read_text": ((Capability.READ,), lambda s: s.read_text(PROBE_KEY)),
+    "read_to": ((Capability.READ,), lambda s: s.read_to(PROBE_KEY, io.BytesIO())),
     "read_seekable": ((Capability.SEEKABLE_READ,), lambda s: s.read_seekable(PROBE_KEY)),
     "write": ((Capability.WRITE,), lambda s: s.write(PROBE_KEY, b"", overwrite=True)),
     "write_text": ((Capability.WRITE,), lambda s: s.write_text(PROBE_KEY, "", overwrite=True)),

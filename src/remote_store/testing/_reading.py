@@ -1,4 +1,5 @@
-"""Reading: read, read_bytes, read_text, read_seekable (BC-002 to BC-005, ST-011)."""
+"""Reading: read, read_bytes, read_text, read_seekable, read_to (BC-002 to BC-005, BC-037,
+ST-011, ST-015)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from remote_store.capabilities import Capability
 from remote_store.errors import InvalidArgument, InvalidPath, IsAFolder, NotAFolder, NotFound
 from remote_store.store import Store
 from remote_store.testing._base import SuiteBase, payload
+from remote_store.testing._streams import SinkFull, TrickleSink
 
 
 class ReadingTests(SuiteBase):
@@ -138,3 +140,61 @@ class ReadingTests(SuiteBase):
             return
         with pytest.raises(NotFound):
             store.read_seekable("missing.bin")
+
+    @pytest.mark.parametrize("size", [0, 10, 3 * 1024 * 1024 + 7], ids=["empty", "small", "3MiB+7"])
+    def test_read_to_writes_the_whole_file_into_the_sink(self, store: Store, size: int) -> None:
+        """BC-037: every byte, in order, and the count returned."""
+        if not self.gate(store, Capability.WRITE, Capability.READ):
+            return
+        data = payload(size, seed=3)
+        store.write("file.bin", data)
+        sink = io.BytesIO()
+        assert store.read_to("file.bin", sink) == size
+        assert sink.getvalue() == data
+
+    def test_read_to_completes_short_writes(self, store: Store) -> None:
+        """BC-037: a raw sink taking part of each write is given the rest."""
+        if not self.gate(store, Capability.WRITE, Capability.READ):
+            return
+        data = payload(300_001, seed=4)
+        store.write("file.bin", data)
+        sink = TrickleSink(step=10_000)
+        assert store.read_to("file.bin", sink) == len(data)
+        assert sink.received == data
+        assert sink.writes >= 31
+
+    def test_read_to_missing_or_folder_raises_and_writes_nothing(self, store: Store) -> None:
+        """BC-037, BC-005: the errors of `read`, before the sink is written."""
+        if not self.gate(store, Capability.WRITE, Capability.READ):
+            return
+        store.write("dir/inner.txt", b"x")
+        sink = TrickleSink()
+        with pytest.raises(NotFound) as caught:
+            store.read_to("missing.bin", sink)
+        assert caught.value.path == "missing.bin"
+        with pytest.raises(IsAFolder):
+            store.read_to("dir", sink)
+        with pytest.raises(InvalidPath):
+            store.read_to("", sink)
+        assert sink.writes == 0
+
+    def test_read_to_lets_the_sinks_own_error_through(self, store: Store) -> None:
+        """ST-015: the sink's exception object itself, an OSError neither translated nor
+        wrapped, after the bytes it took."""
+        if not self.gate(store, Capability.WRITE, Capability.READ):
+            return
+        data = payload(200_000, seed=5)
+        store.write("file.bin", data)
+        sink = TrickleSink(step=50_000, fail_after=100_000)
+        with pytest.raises(SinkFull) as caught:
+            store.read_to("file.bin", sink)
+        assert caught.value is sink.raised
+        assert sink.received == data[:100_000]
+
+    def test_read_to_refuses_what_cannot_take_bytes(self, store: Store) -> None:
+        """ST-015: InvalidArgument before any I/O."""
+        if not self.gate(store, Capability.READ):
+            return
+        for sink in (io.StringIO(), object(), None):
+            with pytest.raises(InvalidArgument):
+                store.read_to("missing.bin", sink)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Source streams with awkward but legal behaviour, to feed writes."""
+"""Streams with awkward but legal behaviour: sources to feed writes, sinks for `read_to`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 
 class SourceFailed(Exception):
@@ -47,3 +47,32 @@ class FailingStream(TrickleStream):
         if self._position >= self._fail_after:
             raise SourceFailed("the source stream failed mid-way")
         return super().readinto(buffer)
+
+
+class SinkFull(OSError):
+    """Raised by `TrickleSink` when told to fail. An `OSError`, as a full disk raises: a
+    backend wrongly translating every `OSError` in its path would catch it."""
+
+
+class TrickleSink(io.RawIOBase):
+    """A raw sink that takes at most *step* bytes per write and returns the count, as a
+    pipe or socket may; after *fail_after* bytes it raises `SinkFull` instead."""
+
+    def __init__(self, step: int = 65_537, fail_after: int | None = None) -> None:
+        self.received = bytearray()
+        self.writes = 0
+        self.raised: SinkFull | None = None
+        self._step = step
+        self._fail_after = fail_after
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer) -> int:
+        if self._fail_after is not None and len(self.received) >= self._fail_after:
+            self.raised = SinkFull(28, "No space left on device")
+            raise self.raised
+        taken = memoryview(data).cast("B")[: self._step]
+        self.received += taken
+        self.writes += 1
+        return len(taken)

@@ -29,7 +29,7 @@ from remote_store.errors import (
     PermissionDenied,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.streams import WritableContent
+from remote_store.streams import Sink, WritableContent
 
 if TYPE_CHECKING:
     from remote_store.store import Store
@@ -174,6 +174,12 @@ class AzureBackend(Backend):
     def read_seekable(self, path: str) -> BinaryIO:
         with call_scope(self._retry):
             return self._strategy().read_seekable(path)
+
+    def read_to(self, path: str, sink: Sink) -> int:
+        with call_scope(self._retry):  # the first chunk's deadline; each later one has its own
+            reader = self._strategy().open_reader("read_to", path, seekable=False)
+        with reader:
+            return reader.write_to(sink)
 
     def write(
         self,

@@ -201,10 +201,10 @@ class BlobDataStrategy(AzureStrategy):
             raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
         return chunk
 
-    def _reader(self, op: str, path: str, *, seekable: bool) -> BinaryIO:
+    def open_reader(self, op: str, path: str, *, seekable: bool) -> BlobReader:
         size = self.ctx.transfer.chunk_get_size
         chunk = self._first_chunk(op, path, size) or Chunk(0, b"", 0, "", None)
-        reader = BlobReader(
+        return BlobReader(
             self.ctx.blob(path),
             path,
             chunk,
@@ -212,13 +212,12 @@ class BlobDataStrategy(AzureStrategy):
             seekable=seekable,
             max_concurrency=self.ctx.transfer.max_concurrency,
         )
-        return cast(BinaryIO, reader)
 
     def read(self, path: str) -> BinaryIO:
-        return self._reader("read", path, seekable=False)
+        return cast(BinaryIO, self.open_reader("read", path, seekable=False))
 
     def read_seekable(self, path: str) -> BinaryIO:
-        return self._reader("read_seekable", path, seekable=True)
+        return cast(BinaryIO, self.open_reader("read_seekable", path, seekable=True))
 
     def read_bytes(self, path: str) -> bytes:
         blob = self.ctx.blob(path)

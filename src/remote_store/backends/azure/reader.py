@@ -25,6 +25,7 @@ from remote_store.backends.azure.prefetch import ReadAhead
 from remote_store.backends.azure.retry import call_scope, policy_of
 from remote_store.config import RetryPolicy
 from remote_store.errors import InvalidArgument
+from remote_store.streams import Sink, write_all
 
 #: Re-requests of the rest of a body cut mid-way, per ranged GET (the SDK allows 3 too).
 RESUMES = 3
@@ -176,6 +177,15 @@ def _load(
         return fetch(blob, offset, length, etag, buffers.take)
 
 
+def _release(view: memoryview) -> None:
+    try:
+        view.release()
+    except BufferError:  # something the sink made from the view still holds it
+        raise InvalidArgument(
+            "the sink kept a buffer over the data passed to write(); it must copy it"
+        ) from None
+
+
 class BlobReader(io.RawIOBase):
     """A read-only stream over one blob version.
 
@@ -286,6 +296,22 @@ class BlobReader(io.RawIOBase):
         self._buffer, self._buffer_start = chunk.data, chunk.offset
         self._fetched_to = chunk.offset + len(chunk.data)
         self._span = length
+
+    def write_to(self, sink: Sink) -> int:
+        """Write the rest of the blob into *sink* straight from the chunk buffers, with no
+        copy through a caller's buffer; the number of bytes written. Each view passed is
+        released once *sink* returns (the buffer is reused), so a sink that kept one
+        fails on its next use of it instead of reading a later chunk's bytes."""
+        self._check_open()
+        start = self._pos
+        while view := self._available(0):
+            taken = len(view)
+            try:
+                write_all(sink, view)
+            finally:
+                _release(view)
+            self._pos += taken
+        return self._pos - start
 
     def readinto(self, buffer: Any) -> int:
         self._check_open()

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 
+from remote_store.backends.azure.reader import BlobReader
 from remote_store.capabilities import CapabilitySet
 from remote_store.errors import InvalidArgument
 from remote_store.models import (
@@ -104,6 +105,8 @@ class AzureStrategy(ABC):
     def read_bytes(self, path: str) -> bytes: ...
     @abstractmethod
     def read_seekable(self, path: str) -> BinaryIO: ...
+    @abstractmethod
+    def open_reader(self, op: str, path: str, *, seekable: bool) -> BlobReader: ...
     @abstractmethod
     def write(
         self,

@@ -12,6 +12,7 @@ Run by the suite as ``python -m benchmarks.transfer '<json>'``; prints one JSON 
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import time
@@ -135,10 +136,12 @@ def run_all(
         for direction in ("upload", "download"):
             if rep >= plan.reps(direction):
                 continue
-            shift = (rep * 3) % len(runs)
-            order = runs[shift:] + runs[:shift]
+            order = list(runs)
             if direction == "upload":  # a download has nothing to hash: same as sdk
                 order += [("sdk+md5", c) for c in plan.concurrencies]
+            # Shuffled, not rotated: in a rotation each run always follows the same one,
+            # and a run right after the SDK's 1 GiB download at c=1 was slowed by it.
+            random.Random(f"{direction}-{rep}").shuffle(order)
             for impl, c in order:
                 key = "big/src" if direction == "download" else f"big/up-{impl}"
                 spec = {**base, "impl": impl, "direction": direction, "size": plan.size}

@@ -247,7 +247,7 @@ def test_sequential_read_reuses_its_chunk_buffers(
 def test_read_to_fetches_and_maps_as_a_sequential_read(
     make_backend: BackendFactory, wire: Wire, monkeypatch: pytest.MonkeyPatch, concurrency: int
 ) -> None:
-    """AZ-040: read_to sends the GETs a sequential read() does (one per chunk, pinned to the
+    """AZ-043: read_to sends the GETs a sequential read() does (one per chunk, pinned to the
     first ETag), reuses its mapped buffers, and hands the sink views of them (no copy):
     each write is a whole chunk."""
     chunk = MiB
@@ -282,9 +282,9 @@ def test_read_to_fetches_and_maps_as_a_sequential_read(
 
 
 def test_read_to_releases_each_view_it_hands_the_sink(make_backend: BackendFactory) -> None:
-    """AZ-040: a sink that keeps the view it was given (against the write() contract) cannot
+    """AZ-043: a sink that keeps the view it was given (against the write() contract) cannot
     read a later chunk's bytes through it; one that keeps a buffer over it makes read_to
-    raise InvalidArgument."""
+    raise InvalidArgument, unless the sink itself failed: then its error is the one."""
     store = Store(make_backend(client_options={"max_chunk_get_size": MiB}))
     store.write("f", os.urandom(3 * MiB))
     kept: list[memoryview] = []
@@ -305,6 +305,14 @@ def test_read_to_releases_each_view_it_hands_the_sink(make_backend: BackendFacto
 
     with pytest.raises(InvalidArgument, match="must copy it"):
         store.read_to("f", Exporting())
+
+    class ExportingThenFailing:
+        def write(self, piece: memoryview) -> None:
+            held.append(pickle.PickleBuffer(piece))
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):  # its own error, not ours
+        store.read_to("f", ExportingThenFailing())
 
 
 def test_read_ahead_loads_while_the_reader_waits_for_its_range() -> None:

@@ -139,7 +139,7 @@ class _HashingSink:
 
 
 def test_read_to_memory_is_bounded(uploaded: Uploaded) -> None:
-    """AZ-040: read_to hands the sink the chunk buffers themselves: no more held than a
+    """AZ-043: read_to hands the sink the chunk buffers themselves: no more held than a
     streamed read, and no caller's buffer."""
     sink = _HashingSink()
     peak = _peak_during(lambda: uploaded.store.read_to("big.bin", sink))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import mmap
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -308,8 +309,11 @@ class BlobReader(io.RawIOBase):
             taken = len(view)
             try:
                 write_all(sink, view)
-            finally:
-                _release(view)
+            except BaseException:
+                with suppress(BufferError):  # the sink's own failure is the one to report
+                    view.release()
+                raise
+            _release(view)
             self._pos += taken
         return self._pos - start
 

@@ -157,6 +157,20 @@ def wire() -> Wire:
     return Wire()
 
 
+@pytest.fixture
+def mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every read buffer the readers allocate, in order."""
+    sizes: list[int] = []
+    real = reader_module._buffer
+
+    def counting(size: int) -> Any:
+        sizes.append(size)
+        return real(size)
+
+    monkeypatch.setattr(reader_module, "_buffer", counting)
+    return sizes
+
+
 def _store(make_backend: BackendFactory, wire: Wire, concurrency: int, **extra: Any) -> Store:
     return Store(make_backend(max_concurrency=concurrency, client_options=wire.options(**extra)))
 
@@ -218,20 +232,12 @@ def test_read_ahead_keeps_requests_in_flight_together(
 
 @pytest.mark.parametrize("concurrency", [1, 4, 8])
 def test_sequential_read_reuses_its_chunk_buffers(
-    make_backend: BackendFactory, wire: Wire, monkeypatch: pytest.MonkeyPatch, concurrency: int
+    make_backend: BackendFactory, wire: Wire, mapped: list[int], concurrency: int
 ) -> None:
     """AZ-038: the mapped buffer of a chunk read is reused for a later chunk: a read of 20
     chunks maps at most max_concurrency + 1 buffers (a fresh mapping per chunk cost page
     faults and zeroing on every chunk)."""
     chunk = MiB  # buffers from 1 MiB up are mapped, and reused
-    mapped: list[int] = []
-
-    def counting(size: int) -> Any:
-        mapped.append(size)
-        return real(size)
-
-    real = reader_module._buffer
-    monkeypatch.setattr(reader_module, "_buffer", counting)
     data = os.urandom(20 * chunk + 1000)
     store = _store(make_backend, wire, concurrency, max_chunk_get_size=chunk)
     store.write("f", data)
@@ -245,20 +251,12 @@ def test_sequential_read_reuses_its_chunk_buffers(
 
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_read_to_fetches_and_maps_as_a_sequential_read(
-    make_backend: BackendFactory, wire: Wire, monkeypatch: pytest.MonkeyPatch, concurrency: int
+    make_backend: BackendFactory, wire: Wire, mapped: list[int], concurrency: int
 ) -> None:
     """AZ-043: read_to sends the GETs a sequential read() does (one per chunk, pinned to the
     first ETag), reuses its mapped buffers, and hands the sink views of them (no copy):
     each write is a whole chunk."""
     chunk = MiB
-    mapped: list[int] = []
-
-    def counting(size: int) -> Any:
-        mapped.append(size)
-        return real(size)
-
-    real = reader_module._buffer
-    monkeypatch.setattr(reader_module, "_buffer", counting)
     data = os.urandom(12 * chunk + 1000)
     store = _store(make_backend, wire, concurrency, max_chunk_get_size=chunk)
     store.write("f", data)

@@ -12,18 +12,17 @@ import os
 import pickle
 import random
 import threading
-import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pytest
-from azure.storage.blob import BlobClient, BlobServiceClient
+from azure.storage.blob import BlobServiceClient
 
 from remote_store.backends.azure import AzureBackend
 from remote_store.backends.azure import reader as reader_module
 from remote_store.backends.azure.prefetch import THREAD_NAME, ReadAhead
-from remote_store.backends.azure.reader import FIRST_SPAN, fetch
+from remote_store.backends.azure.reader import FIRST_SPAN
 from remote_store.errors import InvalidArgument, PreconditionFailed
 from remote_store.store import Store
 from tests.azure.conftest import BackendFactory
@@ -490,49 +489,7 @@ def test_close_waits_for_read_ahead_and_sends_nothing_after(
     assert wire.in_flight == 0
 
 
-# ---------------------------------------------------------------------- one ranged GET
-
-
-@pytest.fixture
-def blob(azurite: Azurite, container: str) -> Iterator[BlobClient]:
-    with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
-        yield service.get_blob_client(container, "big")
-
-
-def test_fetch_streams_into_one_buffer(blob: BlobClient) -> None:
-    """AZ-033: one 8 MiB ranged GET allocates under 1.5 x 8 MiB of Python memory at its
-    peak (the SDK's download_blob().readall(): ~9x); the buffer itself is mapped pages,
-    which test_rss_growth.py counts."""
-    data = os.urandom(8 * MiB + 100)
-    blob.upload_blob(data)
-    fetch(blob, 0, 1024)  # connection and SDK warm-up, outside the measure
-    tracemalloc.start()
-    try:
-        base, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        chunk = fetch(blob, 0, 8 * MiB)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    print(f"fetch of 8 MiB: tracemalloc peak {(peak - base) / MiB:.2f} MiB")
-    assert bytes(chunk.data) == data[: 8 * MiB]
-    assert (chunk.offset, chunk.size) == (0, len(data))
-    assert peak - base < 1.5 * 8 * MiB, f"{(peak - base) / MiB:.1f} MiB"
-
-
-def test_fetch_near_the_end_and_pinned(blob: BlobClient) -> None:
-    """A range past the end is cut to the blob; a stale ETag is refused (412)."""
-    from azure.core.exceptions import ResourceModifiedError
-
-    data = os.urandom(1000)
-    blob.upload_blob(data)
-    chunk = fetch(blob, 900, 500)
-    assert (bytes(chunk.data), chunk.offset, chunk.size) == (data[900:], 900, 1000)
-    assert chunk.etag == blob.get_blob_properties().etag
-    blob.upload_blob(b"other", overwrite=True)
-    with pytest.raises(ResourceModifiedError) as caught:
-        fetch(blob, 0, 10, chunk.etag)
-    assert caught.value.status_code == 412
+# ---------------------------------------------------------------------- cut bodies
 
 
 def test_a_cut_body_resumes_where_it_stopped(

@@ -213,12 +213,6 @@ class BlobDataStrategy(AzureStrategy):
             max_concurrency=self.ctx.transfer.max_concurrency,
         )
 
-    def read(self, path: str) -> BinaryIO:
-        return cast(BinaryIO, self.open_reader("read", path, seekable=False))
-
-    def read_seekable(self, path: str) -> BinaryIO:
-        return cast(BinaryIO, self.open_reader("read_seekable", path, seekable=True))
-
     def read_bytes(self, path: str) -> bytes:
         blob = self.ctx.blob(path)
         with translate("read_bytes", path):

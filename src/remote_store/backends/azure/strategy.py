@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, cast
 
 from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 
@@ -99,12 +99,15 @@ class AzureStrategy(ABC):
         self.ctx = ctx
 
     # files
-    @abstractmethod
-    def read(self, path: str) -> BinaryIO: ...
+    def read(self, path: str) -> BinaryIO:
+        return cast(BinaryIO, self.open_reader("read", path, seekable=False))
+
     @abstractmethod
     def read_bytes(self, path: str) -> bytes: ...
-    @abstractmethod
-    def read_seekable(self, path: str) -> BinaryIO: ...
+
+    def read_seekable(self, path: str) -> BinaryIO:
+        return cast(BinaryIO, self.open_reader("read_seekable", path, seekable=True))
+
     @abstractmethod
     def open_reader(self, op: str, path: str, *, seekable: bool) -> BlobReader: ...
     @abstractmethod

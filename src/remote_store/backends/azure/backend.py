@@ -19,7 +19,11 @@ from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.flat import FlatStrategy
 from remote_store.backends.azure.hierarchical import HierarchicalStrategy
 from remote_store.backends.azure.retry import call_scope
-from remote_store.backends.azure.strategy import AzureContext, AzureStrategy
+from remote_store.backends.azure.strategy import (
+    DEFAULT_MAX_CONCURRENCY,
+    AzureContext,
+    AzureStrategy,
+)
 from remote_store.backends.azure.urls import check_container, native_url, parse_url
 from remote_store.capabilities import CapabilitySet
 from remote_store.errors import (
@@ -61,7 +65,7 @@ class AzureBackend(Backend):
         credential: Any | None = None,
         client_options: dict[str, Any] | None = None,
         retry: Any = None,
-        max_concurrency: int = 1,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         reject_write_under_file_ancestor: bool = False,
         hns: bool | None = None,
     ) -> None:

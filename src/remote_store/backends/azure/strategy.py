@@ -36,6 +36,9 @@ DEFAULT_SINGLE_PUT_SIZE = 8 * MiB
 DEFAULT_BLOCK_SIZE = 8 * MiB
 DEFAULT_FIRST_GET_SIZE = 8 * MiB
 DEFAULT_CHUNK_GET_SIZE = 8 * MiB
+# 4 requests in flight: on both emulators c=8 moved no more than c=4, and every one
+# costs a thread and a chunk of memory.
+DEFAULT_MAX_CONCURRENCY = 4
 
 #: Azure limits (REST API version 2019-12-12 and later).
 MAX_BLOCKS = 50_000
@@ -57,7 +60,7 @@ class Transfer:
     block_size: int = DEFAULT_BLOCK_SIZE
     first_get_size: int = DEFAULT_FIRST_GET_SIZE
     chunk_get_size: int = DEFAULT_CHUNK_GET_SIZE
-    max_concurrency: int = 1
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> Path:
         "mode": "quick" if args.quick else "full",
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "command": "python -m benchmarks run" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python -m benchmarks", *sys.argv[1:]]),
         "targets": {},
     }
     for name in args.targets.split(","):
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> Path:
                 plan = transfer.QUICK if args.quick else transfer.FULL
                 if name == "hns" and not args.quick:
                     plan = transfer.HNS_FULL
+                if args.concurrency or args.reps:
+                    plan = transfer.narrowed(plan, args.concurrency, args.reps)
                 ops += transfer.run_all(target, target.new_container(), plan, log)
             results["targets"][name] = {"operations": ops, "loadavg_after": _load()}
         results["seconds"] = round(time.perf_counter() - started, 1)
@@ -81,11 +84,19 @@ def main() -> None:
     p_run.add_argument(
         "--only", default="", help="operation groups: small_files,listing,folders,seekable"
     )
+    p_run.add_argument("--concurrency", default="", help="transfers at these only: 4,8")
+    p_run.add_argument("--reps", default="", help="transfer repetitions: UPLOADS,DOWNLOADS")
     p_run.add_argument("--name", default="", help="results file name (default full/quick)")
     p_run.add_argument("--report", action="store_true", help="write the docs afterwards")
     p_report = sub.add_parser("report", help="write docs/performance.md and its charts")
     p_report.add_argument("results", nargs="+", help="results JSON file(s), merged in order")
     p_report.add_argument("--docs", default=str(ROOT / "docs"))
+    p_report.add_argument(
+        "--repeated",
+        action="append",
+        default=[],
+        help="results JSON of more repetitions of some points: shown beside, never merged",
+    )
     args = parser.parse_args()
     if args.command == "run":
         path = run(args)
@@ -96,7 +107,9 @@ def main() -> None:
     else:
         from benchmarks import report
 
-        report.write([Path(p) for p in args.results], Path(args.docs))
+        report.write(
+            [Path(p) for p in args.results], Path(args.docs), [Path(p) for p in args.repeated]
+        )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from remote_store.backends.azure.strategy import (
     DEFAULT_BLOCK_SIZE,
     DEFAULT_CHUNK_GET_SIZE,
     DEFAULT_FIRST_GET_SIZE,
+    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_SINGLE_PUT_SIZE,
 )
 
@@ -73,7 +74,9 @@ def _copy_out(stream: Any, sink: Any) -> None:
 class Ours:
     name = "ours"
 
-    def __init__(self, target: Target, container: str, *, concurrency: int = 1, **options: Any):
+    def __init__(
+        self, target: Target, container: str, *, concurrency: int | None = None, **options: Any
+    ):
         from remote_store.backends.azure import AzureBackend
         from remote_store.store import Store
 
@@ -81,8 +84,8 @@ class Ours:
             container,
             connection_string=target.connection_string,
             hns=target.hns,
-            max_concurrency=concurrency,
             client_options=options or None,
+            max_concurrency=DEFAULT_MAX_CONCURRENCY if concurrency is None else concurrency,
         )
         self.store = Store(backend)
 

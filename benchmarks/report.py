@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import MiB, median, p90
+from remote_store.backends.azure.strategy import DEFAULT_MAX_CONCURRENCY
 
 NOTES = Path(__file__).with_name("notes.md")
 IMPL_ORDER = ["ours", "sdk", "sdk+md5", "sdk-defaults", "adlfs"]
@@ -168,17 +171,73 @@ def targets(ops: list[dict[str, Any]]) -> list[str]:
             f" | {ratio:.2f}x; requests {req[0]:.0f} vs {req[1]:.0f} |"
         )
     beat = []
-    for op in moves:
-        if "sdk-defaults" in op["impls"] and op["params"]["concurrency"] == 1:
-            beat.append((op["params"]["direction"], 1 / _paired_ratio(op, "ours", "sdk-defaults")))
+    for direction in ("upload", "download"):
+        theirs = [op for op in moves if op["params"]["direction"] == direction]
+        ours = [op for op in theirs if op["params"]["concurrency"] == DEFAULT_MAX_CONCURRENCY]
+        sdk = [op for op in theirs if "sdk-defaults" in op["impls"]]
+        if ours and sdk:
+            beat.append((direction, 1 / _across(ours[0], sdk[0], "sdk-defaults")))
     if beat:
         rows.append(
-            "| defaults beat the SDK's defaults (large transfers, c=1) | "
+            f"| defaults beat the SDK's defaults (ours: c={DEFAULT_MAX_CONCURRENCY}, "
+            "SDK: c=1, large transfers) | "
             f"{'yes' if all(r >= 1 for _, r in beat) else 'no'} | "
             + "; ".join(f"{d}: {r:.2f}x the SDK-default speed" for d, r in beat)
             + " |"
         )
     return rows
+
+
+def _across(mine: dict[str, Any], theirs: dict[str, Any], baseline: str) -> float:
+    """`_paired_ratio` of ours in *mine* against *baseline* in another operation of the same
+    run: the n-th samples of both come from the same repetition (none may have failed)."""
+    slots = (mine["impls"]["ours"], theirs["impls"][baseline])
+    if mine.get("rerun") != theirs.get("rerun") or any(slot.get("error") for slot in slots):
+        return float("nan")
+    pairs = zip(_samples(slots[0], "seconds"), _samples(slots[1], "seconds"), strict=False)
+    ratios = [a / b for a, b in pairs if b > 0]
+    return median(ratios) if ratios else float("nan")
+
+
+def _median_interval(values: list[float]) -> tuple[float, float]:
+    """A distribution-free interval holding the median with >= 95% confidence: the k-th
+    smallest and k-th largest value, k the largest with P(Binomial(n, 1/2) < k) <= 2.5%."""
+    n, ordered = len(values), sorted(values)
+    k, tail = 0, 0.0
+    while k < n and tail + math.comb(n, k) / 2**n <= 0.025:
+        tail += math.comb(n, k) / 2**n
+        k += 1
+    if k == 0:
+        return float("-inf"), float("inf")  # too few pairs to bound the median at all
+    return ordered[k - 1], ordered[n - k]
+
+
+def repeated(ops: list[dict[str, Any]]) -> list[str]:
+    """Throughput ratios (baseline time / our time, per repetition) of re-measured points."""
+    head = (
+        "| operation | our throughput / that of | pairs | median | 95% interval of the median | "
+        "quartiles | range | pairs >= 0.95 | median >= 0.95? |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for op in ops:
+        mine = _samples(op["impls"]["ours"], "seconds")
+        for baseline in ("sdk+md5", "sdk"):
+            if baseline not in op["impls"]:
+                continue
+            theirs = _samples(op["impls"][baseline], "seconds")
+            ratios = sorted(b / a for a, b in zip(mine, theirs, strict=False) if a > 0)
+            if not ratios:
+                continue
+            low, high = _median_interval(ratios)
+            verdict = "yes" if low >= 0.95 else "no" if high < 0.95 else "not resolved"
+            quarter = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+            lines.append(
+                f"| {op['op']} | {baseline} | {len(ratios)} | {median(ratios):.2f} | "
+                f"{low:.3f} to {high:.3f} | {quarter[0]:.2f} to {quarter[2]:.2f} | "
+                f"{ratios[0]:.2f} to {ratios[-1]:.2f} | "
+                f"{sum(r >= 0.95 for r in ratios)} of {len(ratios)} | {verdict} |"
+            )
+    return lines
 
 
 def charts(name: str, ops: list[dict[str, Any]], out: Path) -> list[str]:
@@ -260,8 +319,9 @@ def _save(fig: Any, path: Path) -> str:
     return path.name
 
 
-def write(paths: list[Path], docs: Path) -> None:
+def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
     runs = [json.loads(p.read_text()) for p in paths]
+    again = [json.loads(p.read_text()) for p in repeats]
     merged: dict[str, Any] = {}
     for run in runs:  # later files add targets, and replace operations of the same name
         for name, result in run["targets"].items():
@@ -285,7 +345,7 @@ def write(paths: list[Path], docs: Path) -> None:
         f"- Linux {m['kernel']}, Python {m['python']}, node {m['node']}, Azurite {m['azurite']}",
         "- " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()),
     ]
-    for run in runs:
+    for run in runs + again:
         lines.append(
             f"- run `{run['command']}` started {run['started']} ({run['seconds']:.0f} s), "
             f"load average at start {' '.join(run['machine']['loadavg'])}"
@@ -310,6 +370,11 @@ def write(paths: list[Path], docs: Path) -> None:
         sel = [op for op in ops if op["group"] == "transfer"]
         if sel:
             lines += ["", "### Large streamed transfers", "", *table(sel, transfer=True)]
+        for run in again:
+            sel = run["targets"].get(name, {}).get("operations", [])
+            if sel:
+                lines += ["", f"### Re-measured: `{run['command']}`", ""]
+                lines += [*table(sel, transfer=True), "", *repeated(sel)]
         sel = [op for op in ops if op["group"] == "sweep"]
         if sel:
             lines += ["", "### Transfer-size sweep (ours, to choose the defaults)", ""]

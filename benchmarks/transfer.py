@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from benchmarks.common import (
@@ -43,6 +43,17 @@ class Plan:
 
     def reps(self, direction: str) -> int:
         return self.upload_reps if direction == "upload" else self.download_reps
+
+
+def narrowed(plan: Plan, concurrencies: str, reps: str) -> Plan:
+    """*plan* at some concurrencies only (``"4,8"``) and/or other repetition counts
+    (``"upload,download"``), without the size sweep: more samples of a few points."""
+    if concurrencies:
+        plan = replace(plan, concurrencies=tuple(int(c) for c in concurrencies.split(",")))
+    if reps:
+        upload, download = (int(n) for n in reps.split(","))
+        plan = replace(plan, upload_reps=upload, download_reps=download)
+    return replace(plan, sweep_size=0)
 
 
 FULL = Plan(1024 * MiB, 3, 9, (1, 4, 8), 256 * MiB)
@@ -130,7 +141,8 @@ def run_all(
     runs: list[tuple[str, int]] = []
     for c in plan.concurrencies:
         runs += [("ours", c), ("sdk", c)]
-    runs += [("sdk-defaults", 1), ("adlfs", 1)]
+    if 1 in plan.concurrencies:  # both run at their default concurrency, 1
+        runs += [("sdk-defaults", 1), ("adlfs", 1)]
     label = f"{plan.size // MiB} MiB" if plan.size < 1024 * MiB else f"{plan.size // 1024**3} GiB"
     for rep in range(max(plan.upload_reps, plan.download_reps)):
         for direction in ("upload", "download"):

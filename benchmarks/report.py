@@ -356,6 +356,12 @@ def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
         lines += ["", f"## {title} (`{name}`, {result['mode']} run)", ""]
         lines.append(f"Load average after this target: {' '.join(result['loadavg_after'])}.")
         lines += ["", "### Targets", "", *targets(ops)]
+        if any(name in run["targets"] for run in again):
+            lines += [
+                "",
+                "Some transfer points were measured again with more repetitions "
+                "(*Re-measured* below); the summary at the end judges them from there.",
+            ]
         for img in charts(name, ops, docs / "performance"):
             lines += ["", f"![{img}](performance/{img})"]
         for group, heading in (

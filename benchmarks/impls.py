@@ -75,7 +75,12 @@ class Ours:
     name = "ours"
 
     def __init__(
-        self, target: Target, container: str, *, concurrency: int | None = None, **options: Any
+        self,
+        target: Target,
+        container: str,
+        *,
+        concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        **options: Any,
     ):
         from remote_store.backends.azure import AzureBackend
         from remote_store.store import Store
@@ -85,7 +90,7 @@ class Ours:
             connection_string=target.connection_string,
             hns=target.hns,
             client_options=options or None,
-            max_concurrency=DEFAULT_MAX_CONCURRENCY if concurrency is None else concurrency,
+            max_concurrency=concurrency,
         )
         self.store = Store(backend)
 

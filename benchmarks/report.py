@@ -25,12 +25,15 @@ def _samples(slot: dict[str, Any], field: str) -> list[float]:
     return [float(s[field]) for s in slot.get("samples", []) if field in s]
 
 
+def _ratios(mine: dict[str, Any], theirs: dict[str, Any]) -> list[float]:
+    """Per repetition: the time in slot *mine* / the time in slot *theirs*."""
+    pairs = zip(_samples(mine, "seconds"), _samples(theirs, "seconds"), strict=False)
+    return [a / b for a, b in pairs if b > 0]
+
+
 def _paired_ratio(op: dict[str, Any], name: str, baseline: str = "sdk") -> float:
     """Median over repetitions of (impl time / *baseline* time in the same repetition)."""
-    mine = _samples(op["impls"].get(name, {}), "seconds")
-    base = _samples(op["impls"].get(baseline, {}), "seconds")
-    pairs = [a / b for a, b in zip(mine, base, strict=False) if b > 0]
-    return median(pairs) if pairs else float("nan")
+    return median(_ratios(op["impls"].get(name, {}), op["impls"].get(baseline, {})))
 
 
 def _bytes(slot: dict[str, Any]) -> float:
@@ -194,9 +197,7 @@ def _across(mine: dict[str, Any], theirs: dict[str, Any], baseline: str) -> floa
     slots = (mine["impls"]["ours"], theirs["impls"][baseline])
     if mine.get("rerun") != theirs.get("rerun") or any(slot.get("error") for slot in slots):
         return float("nan")
-    pairs = zip(_samples(slots[0], "seconds"), _samples(slots[1], "seconds"), strict=False)
-    ratios = [a / b for a, b in pairs if b > 0]
-    return median(ratios) if ratios else float("nan")
+    return median(_ratios(*slots))
 
 
 def _median_interval(values: list[float]) -> tuple[float, float]:
@@ -220,12 +221,10 @@ def repeated(ops: list[dict[str, Any]]) -> list[str]:
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for op in ops:
-        mine = _samples(op["impls"]["ours"], "seconds")
         for baseline in ("sdk+md5", "sdk"):
             if baseline not in op["impls"]:
                 continue
-            theirs = _samples(op["impls"][baseline], "seconds")
-            ratios = sorted(b / a for a, b in zip(mine, theirs, strict=False) if a > 0)
+            ratios = sorted(_ratios(op["impls"][baseline], op["impls"]["ours"]))
             if not ratios:
                 continue
             low, high = _median_interval(ratios)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.azure.wire import Wire
 from tests.azure_support import (
     Azurite,
     BackendFactory,
@@ -26,6 +27,11 @@ def container(azurite: Azurite) -> str:
 @pytest.fixture
 def requests_log() -> RequestLog:
     return RequestLog()
+
+
+@pytest.fixture
+def wire() -> Wire:
+    return Wire()
 
 
 @pytest.fixture

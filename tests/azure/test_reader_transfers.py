@@ -60,11 +60,6 @@ def _read_ahead_threads() -> list[threading.Thread]:
 
 
 @pytest.fixture
-def wire() -> Wire:
-    return Wire()
-
-
-@pytest.fixture
 def mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every read buffer the readers allocate, in order."""
     sizes: list[int] = []

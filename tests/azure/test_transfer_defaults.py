@@ -6,16 +6,9 @@ from __future__ import annotations
 import os
 import threading
 
-import pytest
-
 from remote_store.store import Store
 from tests.azure.conftest import BackendFactory
 from tests.azure.wire import CHUNK, Wire
-
-
-@pytest.fixture
-def wire() -> Wire:
-    return Wire()
 
 
 def _azure_threads() -> list[str]:

@@ -58,33 +58,31 @@ class FakeBackend(Backend):
         self.close_calls = 0
         FakeBackend.built.append(self)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self.close_calls += 1
         FakeBackend.closed_order.append(self.label)
         if self.fail_close:
             raise RuntimeError(f"close of {self.label} failed")
 
-    def read(self, path: str) -> BinaryIO:
+    def _read(self, path: str) -> BinaryIO:
         raise NotFound(path, path=path)
 
-    def write(self, path: str, content: Any, **kwargs: Any) -> WriteResult:
+    def _write(self, path: str, content: Any, **options: Any) -> WriteResult:  # type: ignore[override]
         raise NotImplementedError
 
-    def delete(self, path: str, *, missing_ok: bool = False, **kwargs: Any) -> None:
+    def _delete(self, path: str, *, missing_ok: bool, if_match: str | None) -> None:
         raise NotFound(path, path=path)
 
-    def get_file_info(self, path: str) -> FileInfo:
+    def _get_file_info(self, path: str) -> FileInfo:
         raise NotFound(path, path=path)
 
-    def is_folder(self, path: str) -> bool:
+    def _is_folder(self, path: str) -> bool:
         return path == ""
 
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
         return iter(())
 
-    def delete_folder(
-        self, path: str, *, recursive: bool = False, missing_ok: bool = False
-    ) -> None:
+    def _delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
         raise NotFound(path, path=path)
 
 
@@ -366,8 +364,9 @@ def test_reg_011_close_continues_past_errors_and_raises_the_first() -> None:
     registry = Registry(config_of(backends))
     for name in "abc":
         registry.get_backend(name)
-    with pytest.raises(RuntimeError, match="close of c failed"):
+    with pytest.raises(RemoteStoreError, match="failed to close") as caught:
         registry.close()
+    assert str(caught.value.__cause__) == "close of c failed"  # the kernel's boundary wraps it
     assert FakeBackend.closed_order == ["c", "b", "a"]  # newest first, none skipped
     registry.close()  # idempotent even after a failure
     assert FakeBackend.closed_order == ["c", "b", "a"]
@@ -430,9 +429,9 @@ def test_reg_012_secrets_never_reach_logs_reprs_or_errors(
     texts += [repr(registry), repr(store), repr(store.resolve("x"))]
     with pytest.raises(ConfigError) as bad_option:
         registry.get_backend("typo")
-    with pytest.raises(RuntimeError) as bad_close:
+    with pytest.raises(RemoteStoreError) as bad_close:
         registry.close()
-    texts += [str(bad_option.value), str(bad_close.value)]
+    texts += [str(bad_option.value), str(bad_close.value), str(bad_close.value.__cause__)]
     assert "building backend 'prod'" in caplog.text  # the debug log did run
     assert all(KEY not in text for text in [*texts, caplog.text])
 

@@ -12,6 +12,7 @@ from remote_store import (
     Capability,
     CapabilityNotSupported,
     CapabilitySet,
+    FileInfo,
     InvalidArgument,
     InvalidPath,
     NotFound,
@@ -30,10 +31,10 @@ class ReadOnlyMemory(MemoryBackend):
 class BrokenMemory(MemoryBackend):
     """A backend with a bug: a native exception escapes it."""
 
-    def read(self, path: str) -> BinaryIO:
+    def _read(self, path: str) -> BinaryIO:
         raise KeyError(path)
 
-    def list_files(self, path: str, *, recursive: bool = False) -> Iterator[object]:  # type: ignore[override]
+    def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
         yield from ()
         raise RuntimeError("listing broke")
 

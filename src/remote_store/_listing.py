@@ -1,13 +1,12 @@
-"""Which files a `Store.list_files` call keeps: a depth limit and a file-name pattern, applied
+"""Which files a `list_files` call keeps: a depth limit and a file-name pattern, applied
 to what the backend lists."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from remote_store import globbing
-from remote_store.backend import Backend
 from remote_store.errors import InvalidArgument
 from remote_store.models import FileInfo
 
@@ -35,10 +34,3 @@ def file_filter(key: str, max_depth: int | None, pattern: str | None) -> Callabl
         return matcher is None or bool(matcher.match(info.name))
 
     return keep
-
-
-def files(
-    backend: Backend, key: str, recursive: bool, keep: Callable[[FileInfo], bool]
-) -> Iterator[FileInfo]:
-    # A generator, so the backend is asked only once the caller starts iterating.
-    yield from filter(keep, backend.list_files(key, recursive=recursive))

@@ -1,13 +1,12 @@
-"""What a Store checks before a write, delete, move or copy reaches the backend: the
-types of the options, the capabilities they need, and the etag a no-op move must match."""
+"""What the kernel checks before a write, delete, move or copy reaches a hook: the types of
+the options and the capabilities they need."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from remote_store.backend import Backend
 from remote_store.capabilities import Capability
-from remote_store.errors import InvalidArgument, PreconditionFailed
+from remote_store.errors import InvalidArgument
 
 METADATA_KEY_LIMIT = 256
 
@@ -23,11 +22,16 @@ def check_if_match(if_match: object, require: Require) -> None:
         raise InvalidArgument(f"if_match must be an etag (non-empty str), got {if_match!r}")
 
 
+def check_flag(name: str, value: object) -> None:
+    """A flag must be a bool: ``recursive="no"`` is truthy, and must not delete a tree."""
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name} must be a bool, got {type(value).__name__}")
+
+
 def check_write_options(
     overwrite: object, metadata: object, if_match: object, require: Require
 ) -> None:
-    if not isinstance(overwrite, bool):
-        raise InvalidArgument(f"overwrite must be a bool, got {type(overwrite).__name__}")
+    check_flag("overwrite", overwrite)
     check_if_match(if_match, require)
     if if_match is not None and not overwrite:
         raise InvalidArgument(
@@ -46,18 +50,3 @@ def check_write_options(
             raise InvalidArgument(
                 f"metadata key {name[:40]!r} must be 1 to {METADATA_KEY_LIMIT} characters"
             )
-
-
-def same_file(backend: Backend, src_key: str, dst_key: str, if_match: str | None = None) -> bool:
-    """A move or copy onto itself is a no-op once *src* is known to be a file (with the
-    etag *if_match*, when given)."""
-    if src_key != dst_key:
-        return False
-    info = backend.get_file_info(src_key)
-    if if_match is not None and info.etag != if_match:
-        raise PreconditionFailed(
-            f"{src_key!r} changed: etag {info.etag!r}, expected {if_match!r}",
-            path=src_key,
-            backend=backend.name,
-        )
-    return True

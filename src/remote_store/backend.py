@@ -1,56 +1,206 @@
-"""The Backend contract: a small required core, and optional operations derived from it.
+"""The contract kernel: every public method of every backend checks its call once, the same
+way, then calls a hook (`remote_store.operations`).
 
-Backends receive canonical keys (see `remote_store.paths`) relative to their own root and
-raise only errors from `remote_store.errors`. The `Store` facade adds root confinement,
-capability gating and conveniences on top.
+What the kernel enforces, for a `Store` and for a backend called directly alike: path
+normalisation and validation (`remote_store.paths`), refusal of the root where the contract
+refuses it, argument checks (content, sinks, flags, etags, metadata, listing options), the
+capability an argument needs (``if_match``: ``CONDITIONAL_WRITE``; ``metadata``:
+``USER_METADATA``), a move or copy onto itself, the closed state, one deadline per call
+where the backend has one, and the error boundary: nothing but `remote_store.errors`
+escapes. Subclasses implement hooks; the public methods are final.
 """
 
 from __future__ import annotations
 
-import tempfile
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, BinaryIO, ClassVar, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+from typing import Any, BinaryIO, ClassVar, Literal, TypeVar, final
 
-from remote_store import globbing, paths
-from remote_store.capabilities import CapabilitySet
+from remote_store import _listing, globbing, paths
+from remote_store._guard import CallerSink, SinkFailed
+from remote_store._preconditions import check_flag, check_if_match, check_write_options
+from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
+    BackendUnavailable,
     CapabilityNotSupported,
+    InvalidArgument,
     InvalidPath,
-    NotAFolder,
-    NotFound,
+    PreconditionFailed,
+    RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.streams import Sink, WritableContent, copy_stream
+from remote_store.operations import SPOOL_LIMIT, Operations
+from remote_store.streams import Sink, WritableContent, check_content
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
-#: Bytes an in-memory spool holds before it moves to a temporary file on disk.
-SPOOL_LIMIT = 8 * 1024 * 1024
+__all__ = ["SPOOL_LIMIT", "Backend"]
 
 
-class Backend(ABC):
-    """A storage adapter. Subclass it, implement the required core, override what you can do
-    better, and declare what you honour in `capabilities`."""
+class _Boundary:
+    """The error boundary around one public call: a closed backend refuses it, the call
+    runs within the backend's deadline scope, and any exception that is not a library
+    error becomes one (the original kept as ``__cause__``). A caller's sink failing passes
+    through untouched."""
 
-    #: Short identifier of the backend type (``"local"``, ``"azure"``, ...).
-    name: ClassVar[str] = "backend"
+    __slots__ = ("_backend", "_scope")
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._scope: AbstractContextManager[object] | None = None
+
+    def __enter__(self) -> None:
+        backend = self._backend
+        backend._check_open()
+        self._scope = backend._call_scope()
+        if self._scope is not None:
+            self._scope.__enter__()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Literal[False]:
+        if self._scope is not None:
+            self._scope.__exit__(kind, error, traceback)
+        if error is None or not isinstance(error, Exception):
+            return False
+        if isinstance(error, RemoteStoreError | SinkFailed):
+            return False
+        name = self._backend.name
+        raise RemoteStoreError(
+            f"{name} backend failed unexpectedly: {type(error).__name__}", backend=name
+        ) from error
+
+
+class Backend(Operations):
+    """A storage adapter. Subclass it, implement the hooks of `Operations` your
+    capabilities need, and declare what you honour in `supported_capabilities` (per
+    instance: override `capabilities`). The public methods check and then call the hooks;
+    they cannot be overridden."""
+
     #: Every capability an instance of this class may declare.
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet()
+    #: Whether a closed instance refuses further calls (`BackendUnavailable`).
+    close_is_terminal: ClassVar[bool] = True
+    _closed: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = sorted(_KERNEL.intersection(vars(cls)))
+        if overridden:
+            raise TypeError(
+                f"{cls.__name__} overrides {', '.join(overridden)}: the public methods of "
+                "Backend are the contract kernel; implement the hooks (_read, _write, ...) "
+                "instead"
+            )
 
     @property
     def capabilities(self) -> CapabilitySet:
         """What this instance honours; a subset of `supported_capabilities`."""
         return self.supported_capabilities
 
-    # ------------------------------------------------------------------ required core
+    # ------------------------------------------------------------------ hooks of the kernel
 
-    @abstractmethod
+    def _operations(self) -> Operations:
+        """The object whose hooks run the operations: the backend itself, or a strategy
+        chosen once (Azure picks one after detecting the namespace)."""
+        return self
+
+    def _call_scope(self) -> AbstractContextManager[object] | None:
+        """A context every public call runs in (a deadline, say); ``None`` for none."""
+        return None
+
+    def _native_path(self, key: str) -> str:
+        return key
+
+    def _to_key(self, native_path: str) -> str:
+        return native_path
+
+    def _resolve(self, key: str) -> ResolutionPlan:
+        return ResolutionPlan(backend=self.name, kind=self.name, native_path=self._native_path(key))
+
+    def _unwrap(self, type_hint: type[T]) -> T:
+        raise CapabilityNotSupported(f"unwrap to {type_hint.__name__}", backend=self.name)
+
+    def _ping(self) -> None:
+        for _ in self._operations()._iter_children(""):
+            break
+
+    def _close(self) -> None:
+        """Release what the backend created (clients, connections); called once."""
+
+    # ------------------------------------------------------------------ kernel helpers
+
+    def _boundary(self) -> _Boundary:
+        return _Boundary(self)
+
+    def _check_open(self) -> None:
+        if self._closed and self.close_is_terminal:
+            raise BackendUnavailable(
+                f"the {self.name} backend is closed", backend=self.name, retryable=False
+            )
+
+    def _require(self, capability: Capability) -> None:
+        self.capabilities.require(capability, backend=self.name)
+
+    def _lazy(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+        """An iterator that runs *produce* on first use, within the error boundary (each
+        page a lazy listing fetches later is its own call)."""
+        try:
+            yield from produce()
+        except (RemoteStoreError, SinkFailed):
+            raise
+        except Exception as error:
+            raise RemoteStoreError(
+                f"{self.name} backend failed unexpectedly: {type(error).__name__}",
+                backend=self.name,
+            ) from error
+
+    # ================================================================== files: reading
+
+    @final
     def read(self, path: str) -> BinaryIO:
         """Open the file at *path* as a forward-only binary stream."""
+        key = paths.normalize(path, allow_root=False)
+        with self._boundary():
+            return self._operations()._read(key)
 
-    @abstractmethod
+    @final
+    def read_bytes(self, path: str) -> bytes:
+        """The whole content of the file at *path*."""
+        key = paths.normalize(path, allow_root=False)
+        with self._boundary():
+            return self._operations()._read_bytes(key)
+
+    @final
+    def read_to(self, path: str, sink: Sink) -> int:
+        """Write the content of the file at *path* into *sink*; the number of bytes written.
+        An exception raised by *sink* reaches the caller as it was."""
+        key = paths.normalize(path, allow_root=False)
+        if isinstance(sink, CallerSink):  # a Store marked it, and unwraps its failures
+            with self._boundary():
+                return self._operations()._read_to(key, sink)
+        try:
+            with self._boundary():
+                return self._operations()._read_to(key, CallerSink(sink))
+        except SinkFailed as failed:
+            error = failed.error
+        raise error  # outside the handler: the sink's exception keeps its own cause
+
+    @final
+    def read_seekable(self, path: str) -> BinaryIO:
+        """A seekable binary stream over the file at *path*."""
+        key = paths.normalize(path, allow_root=False)
+        with self._boundary():
+            return self._operations()._read_seekable(key)
+
+    # ================================================================== files: writing
+
+    @final
     def write(
         self,
         path: str,
@@ -60,79 +210,18 @@ class Backend(ABC):
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
     ) -> WriteResult:
-        """Write *content* to *path*; with ``overwrite=False`` fail if it exists.
+        """Write *content* (bytes or a binary stream) to *path*. ``overwrite=False`` fails
+        with `AlreadyExists` if a file is there, decided atomically; ``if_match=etag`` (with
+        ``overwrite=True``) replaces only that version of the file."""
+        key = paths.normalize(path, allow_root=False)
+        check_content(content)
+        check_write_options(overwrite, metadata, if_match, self._require)
+        with self._boundary():
+            return self._operations()._write(
+                key, content, overwrite=overwrite, metadata=metadata, if_match=if_match
+            )
 
-        *if_match* (only passed to backends declaring ``CONDITIONAL_WRITE``, always with
-        ``overwrite=True``): replace the file only if its etag still equals it, decided
-        atomically; otherwise `PreconditionFailed`, or `NotFound` when no file is there."""
-
-    @abstractmethod
-    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
-        """Delete the file at *path* (only if its etag equals *if_match*, when given)."""
-
-    @abstractmethod
-    def get_file_info(self, path: str) -> FileInfo:
-        """Describe the file at *path*; a folder there raises `IsAFolder`."""
-
-    @abstractmethod
-    def is_folder(self, path: str) -> bool:
-        """Whether a folder exists at *path* (the root always does)."""
-
-    @abstractmethod
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        """Immediate children of the folder *path*; a missing folder yields nothing."""
-
-    @abstractmethod
-    def delete_folder(
-        self, path: str, *, recursive: bool = False, missing_ok: bool = False
-    ) -> None:
-        """Delete the folder *path*; non-recursive deletes only an empty folder."""
-
-    # ------------------------------------------------------------------ optional, derived
-
-    def is_file(self, path: str) -> bool:
-        """Whether a file exists at *path*. Default: one `get_file_info`."""
-        try:
-            self.get_file_info(path)
-        except (NotFound, InvalidPath):
-            return False
-        return True
-
-    def head(self, path: str) -> FileInfo | None:
-        """`get_file_info`, or ``None`` when no file can be at *path* (missing, or below a
-        file). Default: one `get_file_info`."""
-        try:
-            return self.get_file_info(path)
-        except (NotFound, NotAFolder):
-            return None
-
-    def exists(self, path: str) -> bool:
-        """Whether a file or folder exists at *path*. Default: `is_file`, then `is_folder`."""
-        return self.is_file(path) or self.is_folder(path)
-
-    def read_bytes(self, path: str) -> bytes:
-        """The whole content of the file at *path*."""
-        with self.read(path) as stream:
-            return stream.read()
-
-    def read_to(self, path: str, sink: Sink) -> int:
-        """Write the content of the file at *path* into *sink*; the number of bytes written.
-        Default: `read`, copied a chunk at a time. Errors raised by *sink* must propagate
-        unchanged (the Store hands them back to its caller as they are)."""
-        with self.read(path) as stream:
-            return copy_stream(stream, sink)
-
-    def read_seekable(self, path: str) -> BinaryIO:
-        """A seekable stream over the file. Default: spools the whole file to memory or disk."""
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
-        try:
-            self.read_to(path, spool)
-            spool.seek(0)
-        except BaseException:
-            spool.close()
-            raise
-        return cast(BinaryIO, spool)
-
+    @final
     def write_atomic(
         self,
         path: str,
@@ -142,13 +231,16 @@ class Backend(ABC):
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
     ) -> WriteResult:
-        """Write so readers see the old content or the new, never a part. Default: `write`,
-        which is atomic only on backends whose single write already is."""
-        return self.write(
-            path, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
-        )
+        """`write`, so that readers see the old content or the new, never a part."""
+        key = paths.normalize(path, allow_root=False)
+        check_content(content)
+        check_write_options(overwrite, metadata, if_match, self._require)
+        with self._boundary():
+            return self._operations()._write_atomic(
+                key, content, overwrite=overwrite, metadata=metadata, if_match=if_match
+            )
 
-    @contextmanager
+    @final
     def open_atomic(
         self,
         path: str,
@@ -156,111 +248,261 @@ class Backend(ABC):
         overwrite: bool = False,
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
+    ) -> AbstractContextManager[BinaryIO]:
+        """A writable stream whose content lands at *path* atomically when the block exits
+        cleanly; an exception inside the block leaves *path* untouched and reaches the
+        caller unchanged."""
+        key = paths.normalize(path, allow_root=False)
+        check_write_options(overwrite, metadata, if_match, self._require)
+        return self._atomic_writer(key, overwrite, metadata, if_match)
+
+    @contextmanager
+    def _atomic_writer(
+        self, key: str, overwrite: bool, metadata: Mapping[str, str] | None, if_match: str | None
     ) -> Iterator[BinaryIO]:
-        """Yield a writable stream committed with `write_atomic` only if the block exits
-        cleanly (*if_match* is checked then). Default: spools to memory or a temporary file."""
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT) as spool:
-            yield cast(BinaryIO, spool)
-            spool.seek(0)
-            self.write_atomic(
-                path,
-                cast(BinaryIO, spool),
-                overwrite=overwrite,
-                metadata=metadata,
-                **if_match_kwargs(if_match),
+        # The set-up and the commit are each one call (one deadline); the writes between
+        # are the caller's. Only the backend's own failures are translated.
+        with self._boundary():
+            manager = self._operations()._open_atomic(
+                key, overwrite=overwrite, metadata=metadata, if_match=if_match
             )
+            stream = manager.__enter__()
+        try:
+            yield stream
+        except BaseException as error:
+            try:
+                with self._boundary():
+                    manager.__exit__(type(error), error, error.__traceback__)
+            except BaseException as cleanup_error:
+                if cleanup_error is not error:
+                    raise cleanup_error from error
+            raise
+        else:
+            with self._boundary():
+                manager.__exit__(None, None, None)
 
+    # ================================================================== files: the rest
+
+    @final
+    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
+        """Delete the file at *path*; `NotFound` when missing unless *missing_ok*. With
+        *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
+        key = paths.normalize(path, allow_root=False)
+        check_flag("missing_ok", missing_ok)
+        check_if_match(if_match, self._require)
+        with self._boundary():
+            self._operations()._delete(key, missing_ok=missing_ok, if_match=if_match)
+
+    @final
+    def get_file_info(self, path: str) -> FileInfo:
+        """Size, modification time, etag, digest and metadata of the file at *path*."""
+        key = paths.normalize(path, allow_root=False)
+        with self._boundary():
+            return self._operations()._get_file_info(key)
+
+    @final
+    def head(self, path: str) -> FileInfo | None:
+        """`get_file_info`, or ``None`` when no file is at *path*."""
+        key = paths.normalize(path, allow_root=False)
+        with self._boundary():
+            return self._operations()._head(key)
+
+    @final
+    def exists(self, path: str) -> bool:
+        """Whether a file or folder exists at *path* (the root always does)."""
+        key = paths.normalize(path)
+        with self._boundary():
+            return not key or self._operations()._exists(key)
+
+    @final
+    def is_file(self, path: str) -> bool:
+        """Whether a file exists at *path*."""
+        key = paths.normalize(path)
+        with self._boundary():
+            return bool(key) and self._operations()._is_file(key)
+
+    @final
+    def is_folder(self, path: str) -> bool:
+        """Whether a folder exists at *path* (the root always does)."""
+        key = paths.normalize(path)
+        with self._boundary():
+            return not key or self._operations()._is_folder(key)
+
+    @final
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        """Copy the file *src* to *dst* with its metadata. Default: streams through the client."""
-        info = self.get_file_info(src)
-        with self.read(src) as stream:
-            self.write(dst, stream, overwrite=overwrite, metadata=info.metadata or None)
+        """Copy the file *src*, with its metadata, to *dst*. Onto itself: a no-op once *src*
+        is known to be a file."""
+        src_key = paths.normalize(src, allow_root=False)
+        dst_key = paths.normalize(dst, allow_root=False)
+        with self._boundary():
+            if self._same_file(src_key, dst_key, None):
+                return
+            check_write_options(overwrite, None, None, self._require)
+            self._operations()._copy(src_key, dst_key, overwrite=overwrite)
 
+    @final
     def move(
         self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
     ) -> None:
-        """Move the file *src* to *dst*. Default: copy then delete, not atomic: a failure
-        between the two leaves both files in place, never neither. A backend declaring
-        ``CONDITIONAL_WRITE`` overrides it to honour *if_match* (on the source)."""
-        if if_match is not None:
-            raise CapabilityNotSupported("CONDITIONAL_WRITE", backend=self.name, path=src)
-        self.copy(src, dst, overwrite=overwrite)
-        self.delete(src)
+        """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE).
+        With *if_match*, only if the source's etag still equals it; *overwrite* is about
+        the destination."""
+        src_key = paths.normalize(src, allow_root=False)
+        dst_key = paths.normalize(dst, allow_root=False)
+        check_if_match(if_match, self._require)
+        with self._boundary():
+            if self._same_file(src_key, dst_key, if_match):
+                return
+            check_write_options(overwrite, None, None, self._require)
+            self._operations()._move(src_key, dst_key, overwrite=overwrite, if_match=if_match)
 
-    def list_files(self, path: str, *, recursive: bool = False) -> Iterator[FileInfo]:
-        """Files below the folder *path* (one level, or every level). Default: walks
-        `iter_children`, one listing per folder."""
-        pending = [path]
-        while pending:
-            folder = pending.pop()
-            for entry in self.iter_children(folder):
-                if isinstance(entry, FileInfo):
-                    yield entry
-                elif recursive:
-                    pending.append(entry.path)
+    def _same_file(self, src: str, dst: str, if_match: str | None) -> bool:
+        """A move or copy onto itself is a no-op once *src* is known to be a file (with
+        the etag *if_match*, when given)."""
+        if src != dst:
+            return False
+        info = self._operations()._get_file_info(src)
+        if if_match is not None and info.etag != if_match:
+            raise PreconditionFailed(
+                f"{src!r} changed: etag {info.etag!r}, expected {if_match!r}",
+                path=src,
+                backend=self.name,
+            )
+        return True
 
-    def list_folders(self, path: str) -> Iterator[str]:
-        """Names of the immediate subfolders of *path*."""
-        for entry in self.iter_children(path):
-            if isinstance(entry, FolderEntry):
-                yield entry.name
+    # ================================================================== folders
 
+    @final
+    def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
+        """Files and folders directly below the folder *path*, lazily."""
+        key = paths.normalize(path)
+        self._check_open()
+        return self._lazy(lambda: self._operations()._iter_children(key))
+
+    @final
+    def list_files(
+        self,
+        path: str = "",
+        *,
+        recursive: bool = False,
+        pattern: str | None = None,
+        max_depth: int | None = None,
+    ) -> Iterator[FileInfo]:
+        """Files below the folder *path*, lazily: its own, or with *recursive* every level
+        (at most *max_depth* levels, 1 = its own); *pattern* filters file names."""
+        key = paths.normalize(path)
+        check_flag("recursive", recursive)
+        _listing.check_max_depth(max_depth)
+        keep = _listing.file_filter(key, max_depth, pattern)
+        deep = recursive and max_depth != 1
+        self._check_open()
+        return self._lazy(lambda: filter(keep, self._operations()._list_files(key, recursive=deep)))
+
+    @final
+    def list_folders(self, path: str = "") -> Iterator[str]:
+        """Names of the immediate subfolders of *path*, lazily."""
+        key = paths.normalize(path)
+
+        def names() -> Iterator[str]:
+            for entry in self._operations()._iter_children(key):
+                if isinstance(entry, FolderEntry):
+                    yield entry.name
+
+        self._check_open()
+        return self._lazy(names)
+
+    @final
     def glob(self, pattern: str) -> Iterator[FileInfo]:
-        """Files whose key matches *pattern*. Default: lists only below the pattern's literal
-        prefix, one level when the pattern allows it."""
-        prefix = globbing.literal_prefix(pattern)
-        matcher = globbing.compile_pattern(pattern)
-        recursive = globbing.needs_recursion(pattern, prefix)
-        for info in self.list_files(prefix, recursive=recursive):
-            if matcher.match(info.path):
-                yield info
+        """Files whose path matches *pattern* (``*``, ``?``, ``[...]``, ``**``), lazily;
+        only the listing below the pattern's literal prefix is read."""
+        if not isinstance(pattern, str):
+            raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
+        normalized = globbing.normalize_pattern(pattern)
+        self._check_open()
+        return self._lazy(lambda: self._operations()._glob(normalized))
 
-    def get_folder_info(self, path: str) -> FolderInfo:
-        """Count and size of every file below the folder *path*."""
-        if not self.is_folder(path):
-            if path and self.is_file(path):
-                raise NotAFolder(f"{path!r} is a file, not a folder", path=path)
-            raise NotFound(f"folder {path!r} does not exist", path=path)
-        count = total = 0
-        newest = None
-        for info in self.list_files(path, recursive=True):
-            count += 1
-            total += info.size
-            if info.modified is not None and (newest is None or info.modified > newest):
-                newest = info.modified
-        return FolderInfo(path=path, file_count=count, total_size=total, modified=newest)
+    @final
+    def get_folder_info(self, path: str = "") -> FolderInfo:
+        """File count and total size of everything below the folder *path*."""
+        key = paths.normalize(path)
+        with self._boundary():
+            return self._operations()._get_folder_info(key)
 
+    @final
+    def delete_folder(
+        self, path: str, *, recursive: bool = False, missing_ok: bool = False
+    ) -> None:
+        """Delete the folder *path*: only if empty, or with everything below it
+        (*recursive*). The root is never deleted."""
+        key = paths.normalize(path)
+        if not key:
+            raise InvalidPath("refusing to delete the root folder", path=key, backend=self.name)
+        check_flag("recursive", recursive)
+        check_flag("missing_ok", missing_ok)
+        with self._boundary():
+            self._operations()._delete_folder(key, recursive=recursive, missing_ok=missing_ok)
+
+    # ================================================================== names, lifecycle
+
+    @final
     def native_path(self, path: str) -> str:
         """The backend's own name for *path* (a filesystem path, a URL, ...)."""
-        return path
+        key = paths.normalize(path)
+        with self._boundary():
+            return self._native_path(key)
 
+    @final
     def to_key(self, native_path: str) -> str:
-        """Inverse of `native_path`: the key for a native path of this backend."""
-        return paths.normalize(native_path)
+        """The key of a native path of this backend (inverse of `native_path`)."""
+        if not isinstance(native_path, str):
+            raise InvalidPath(f"path must be a str, got {type(native_path).__name__}")
+        with self._boundary():
+            return paths.normalize(self._to_key(native_path))
 
+    @final
     def resolve(self, path: str) -> ResolutionPlan:
         """How *path* maps onto this backend. Never contains credentials."""
-        return ResolutionPlan(backend=self.name, kind=self.name, native_path=self.native_path(path))
+        key = paths.normalize(path)
+        with self._boundary():
+            return self._resolve(key)
 
+    @final
     def unwrap(self, type_hint: type[T]) -> T:
         """The underlying native client of type *type_hint*, for features we do not wrap."""
-        raise CapabilityNotSupported(f"unwrap to {type_hint.__name__}", backend=self.name)
+        with self._boundary():
+            return self._unwrap(type_hint)
 
+    @final
     def ping(self) -> None:
         """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not."""
-        self.is_folder("")
+        with self._boundary():
+            self._ping()
 
-    def close(self) -> None:  # noqa: B027 - deliberately a no-op default
+    @final
+    def close(self) -> None:
         """Release what the backend created (clients, connections). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._close()
+        except RemoteStoreError:
+            raise
+        except Exception as error:
+            raise RemoteStoreError(
+                f"{self.name} backend failed to close: {type(error).__name__}", backend=self.name
+            ) from error
 
     def __enter__(self: T) -> T:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
-def if_match_kwargs(if_match: str | None) -> dict[str, Any]:
-    """``{"if_match": etag}``, or nothing: a backend without ``CONDITIONAL_WRITE`` may not
-    accept the keyword at all."""
-    return {} if if_match is None else {"if_match": if_match}
+#: The public methods: subclasses implement hooks instead (`Backend.__init_subclass__`).
+_KERNEL = frozenset(
+    name
+    for name, member in vars(Backend).items()
+    if getattr(member, "__final__", False) and not name.startswith("_")
+)

@@ -14,12 +14,25 @@ MAX_KEY_LENGTH = 1024
 MAX_SEGMENT_BYTES = 255
 
 
+class _Canonical(str):
+    """A key this module has already normalised: `normalize` takes it as it is, so a key
+    a `Store` built is not validated a second time by the backend's kernel."""
+
+    __slots__ = ()
+
+
 def normalize(path: object, *, allow_root: bool = True) -> str:
     """Return the canonical key for *path*, or raise `InvalidPath` saying what is wrong.
 
     Leading, trailing and repeated slashes and ``.`` segments are dropped; ``..``, NUL,
     control characters and backslashes are refused rather than guessed at.
     """
+    if type(path) is _Canonical:
+        if not path and not allow_root:
+            raise InvalidPath(
+                "path '' names the store root; this operation needs a file path", path=""
+            )
+        return str.__str__(path)  # a plain str: the marker never reaches a backend's results
     if not isinstance(path, str):
         raise InvalidPath(f"path must be a str, got {type(path).__name__}")
     for char in path:
@@ -63,6 +76,11 @@ def join(root: str, key: str) -> str:
     if not key:
         return root
     return f"{root}/{key}"
+
+
+def canonical(root: str, key: str) -> str:
+    """`join` of two canonical keys, marked so that `normalize` trusts it."""
+    return _Canonical(join(root, key))
 
 
 def relative_to(root: str, key: str) -> str:

@@ -1,25 +1,25 @@
 """Store: the facade application code uses.
 
-A Store is a backend seen through a root folder. It normalises every path and keeps it
-inside the root, refuses calls the backend has no capability for, and guarantees that
-only errors from `remote_store.errors` reach the caller, with store-relative paths.
+A Store is a backend seen through a root folder. It keeps every path inside the root,
+refuses calls the backend has no capability for, and reports paths (in results and in
+errors) relative to the root. Everything else a call must satisfy (valid arguments, only
+library errors escaping) the backend's kernel checks, once (`remote_store.backend`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import BinaryIO, TypeVar
 
-from remote_store import _listing, globbing, paths
-from remote_store._guard import CallerSink, SinkFailed, atomic_writer, gated, translated
-from remote_store._preconditions import check_if_match, check_write_options, same_file
-from remote_store.backend import Backend, if_match_kwargs
+from remote_store import globbing, paths
+from remote_store._guard import CallerSink, SinkFailed, gated, relative_errors
+from remote_store.backend import Backend
 from remote_store.capabilities import Capability
 from remote_store.errors import InvalidArgument, InvalidPath
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.streams import Sink, WritableContent, check_content, check_sink
+from remote_store.streams import Sink, WritableContent
 
 T = TypeVar("T")
 Located = TypeVar("Located", FileInfo, WriteResult)
@@ -50,7 +50,8 @@ class Store:
     # ------------------------------------------------------------------ paths
 
     def _key(self, path: str, *, allow_root: bool = False) -> str:
-        return paths.join(self._root, paths.normalize(path, allow_root=allow_root))
+        # Marked canonical: the backend's kernel does not validate it a second time.
+        return paths.canonical(self._root, paths.normalize(path, allow_root=allow_root))
 
     def _store_path(self, key: str) -> str:
         return paths.relative_to(self._root, key)
@@ -59,7 +60,7 @@ class Store:
         self._backend.capabilities.require(capability, backend=self._backend.name)
 
     def _translated(self) -> AbstractContextManager[None]:
-        return translated(self._root, self._backend)
+        return relative_errors(self._root)
 
     def _iter(self, source: Iterator[T]) -> Iterator[T]:
         with self._translated():
@@ -130,8 +131,7 @@ class Store:
     @gated(None)
     def is_file(self, path: str) -> bool:
         """Whether a file exists at *path*."""
-        key = self._key(path, allow_root=True)
-        return bool(key) and self._backend.is_file(key)
+        return self._backend.is_file(self._key(path, allow_root=True))
 
     @gated(None)
     def is_folder(self, path: str) -> bool:
@@ -184,7 +184,6 @@ class Store:
         self._require(Capability.READ)
         try:
             with self._translated():
-                check_sink(sink)
                 return self._backend.read_to(self._key(path), CallerSink(sink))
         except SinkFailed as failed:
             error = failed.error
@@ -264,12 +263,9 @@ class Store:
         *,
         atomic: bool,
     ) -> WriteResult:
-        key = self._key(path)
-        check_content(content)
-        check_write_options(overwrite, metadata, if_match, self._require)
         backend_write = self._backend.write_atomic if atomic else self._backend.write
         result = backend_write(
-            key, content, overwrite=overwrite, metadata=metadata, **if_match_kwargs(if_match)
+            self._key(path), content, overwrite=overwrite, metadata=metadata, if_match=if_match
         )
         return self._out(result)
 
@@ -285,9 +281,33 @@ class Store:
         cleanly; an exception inside the block leaves *path* untouched. *if_match* is
         decided when the content lands."""
         self._require(Capability.ATOMIC_WRITE)
-        key = self._key(path)
-        check_write_options(overwrite, metadata, if_match, self._require)
-        return atomic_writer(self._root, self._backend, key, overwrite, metadata, if_match)
+        with self._translated():
+            manager = self._backend.open_atomic(
+                self._key(path), overwrite=overwrite, metadata=metadata, if_match=if_match
+            )
+        return self._relative(manager)
+
+    @contextmanager
+    def _relative(self, manager: AbstractContextManager[BinaryIO]) -> Iterator[BinaryIO]:
+        """*manager* with the backend's errors relative to the root; the caller's own
+        exception inside the block passes untouched."""
+        with self._translated():
+            stream = manager.__enter__()
+        try:
+            yield stream
+        except BaseException as error:
+            try:
+                suppressed = manager.__exit__(type(error), error, error.__traceback__)
+            except BaseException as cleanup_error:
+                if cleanup_error is error:
+                    raise
+                with self._translated():
+                    raise cleanup_error
+            if not suppressed:
+                raise
+        else:
+            with self._translated():
+                manager.__exit__(None, None, None)
 
     # ------------------------------------------------------------------ deleting
 
@@ -295,9 +315,7 @@ class Store:
     def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
         """Delete the file at *path*; a missing file raises `NotFound` unless *missing_ok*.
         With *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
-        key = self._key(path)
-        check_if_match(if_match, self._require)
-        self._backend.delete(key, missing_ok=missing_ok, **if_match_kwargs(if_match))
+        self._backend.delete(self._key(path), missing_ok=missing_ok, if_match=if_match)
 
     @gated(Capability.DELETE)
     def delete_folder(
@@ -315,21 +333,12 @@ class Store:
         """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE).
         With *if_match*, only if the source's etag still equals it (else `PreconditionFailed`);
         *overwrite* is about the destination."""
-        src_key, dst_key = self._key(src), self._key(dst)
-        check_if_match(if_match, self._require)
-        if same_file(self._backend, src_key, dst_key, if_match):
-            return
-        check_write_options(overwrite, None, None, self._require)
-        self._backend.move(src_key, dst_key, overwrite=overwrite, **if_match_kwargs(if_match))
+        self._backend.move(self._key(src), self._key(dst), overwrite=overwrite, if_match=if_match)
 
     @gated(Capability.COPY)
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """Copy the file *src*, with its metadata, to *dst*."""
-        src_key, dst_key = self._key(src), self._key(dst)
-        if same_file(self._backend, src_key, dst_key):
-            return
-        check_write_options(overwrite, None, None, self._require)
-        self._backend.copy(src_key, dst_key, overwrite=overwrite)
+        self._backend.copy(self._key(src), self._key(dst), overwrite=overwrite)
 
     # ------------------------------------------------------------------ listing
 
@@ -346,25 +355,33 @@ class Store:
         self._require(Capability.LIST)
         if recursive:
             self._require(Capability.RECURSIVE_LIST)
-        _listing.check_max_depth(max_depth)
-        key = self._key(path, allow_root=True)
-        keep = _listing.file_filter(key, max_depth, pattern)
-        deep = recursive and max_depth != 1
-        return self._iter(map(self._out, _listing.files(self._backend, key, deep, keep)))
+        with self._translated():
+            listed = self._backend.list_files(
+                self._key(path, allow_root=True),
+                recursive=recursive,
+                pattern=pattern,
+                max_depth=max_depth,
+            )
+        return self._iter(map(self._out, listed))
 
     def list_folders(self, path: str = "") -> Iterator[str]:
         """Names of the immediate subfolders of *path*, lazily."""
         self._require(Capability.LIST)
-        return self._iter(self._backend.list_folders(self._key(path, allow_root=True)))
+        with self._translated():
+            names = self._backend.list_folders(self._key(path, allow_root=True))
+        return self._iter(names)
 
     def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
         """Files and folders directly below *path*, lazily, with store-relative paths."""
         self._require(Capability.LIST)
-        key = self._key(path, allow_root=True)
-        return self._iter(self._children(key))
+        with self._translated():
+            children = self._backend.iter_children(self._key(path, allow_root=True))
+        return self._iter(self._children(children))
 
-    def _children(self, key: str) -> Iterator[FileInfo | FolderEntry]:
-        for entry in self._backend.iter_children(key):
+    def _children(
+        self, children: Iterator[FileInfo | FolderEntry]
+    ) -> Iterator[FileInfo | FolderEntry]:
+        for entry in children:
             if isinstance(entry, FileInfo):
                 yield self._out(entry)
             else:
@@ -376,5 +393,7 @@ class Store:
         self._require(Capability.GLOB)
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
-        full = paths.join(globbing.escape(self._root), globbing.normalize_pattern(pattern))
-        return self._iter(self._out(info) for info in self._backend.glob(full))
+        with self._translated():
+            full = paths.join(globbing.escape(self._root), globbing.normalize_pattern(pattern))
+            matches = self._backend.glob(full)
+        return self._iter(map(self._out, matches))

@@ -30,7 +30,9 @@ def test_detection_picks_hierarchical_on_the_hns_emulator(
     backend = make_backend(hns=None)
     wire.clear()
     assert backend.resolve("x").details["strategy"] is None  # nothing asked yet
-    assert backend.is_folder("")
+    assert backend.is_folder("")  # the root: the kernel answers, nothing is asked
+    assert _probes(wire) == 0
+    assert not backend.is_folder("x")
     assert backend.resolve("x").details["strategy"] == "hierarchical"
     assert backend.resolve("x").details["hns"] is True
     assert _probes(wire) == 1

@@ -199,10 +199,13 @@ def test_written_files_get_normal_permissions(backend: LocalBackend, root: Path)
 
 def test_failing_stream_leaves_no_trace(backend: LocalBackend, root: Path) -> None:
     backend.write("d/keep", b"old")
-    with pytest.raises(ConnectionResetError):
+    # BC-012: the source's failure, wrapped by the kernel's error boundary with it as cause.
+    with pytest.raises(RemoteStoreError) as replacing:
         backend.write("d/keep", cast(BinaryIO, Failing()), overwrite=True)
-    with pytest.raises(ConnectionResetError):
+    assert isinstance(replacing.value.__cause__, ConnectionResetError)
+    with pytest.raises(RemoteStoreError) as creating:
         backend.write("d/new", cast(BinaryIO, Failing()))
+    assert isinstance(creating.value.__cause__, ConnectionResetError)
     assert on_disk(root) == {"d", "d/keep"}
     assert backend.read_bytes("d/keep") == b"old"
 

@@ -93,6 +93,7 @@ class LocalBackend(Backend):
     """
 
     name: ClassVar[str] = "local"
+    close_is_terminal: ClassVar[bool] = False  # nothing to release: usable after close()
     supported_capabilities: ClassVar[CapabilitySet] = ALL_CAPABILITIES
 
     def __init__(self, base_path: str | os.PathLike[str], *, create: bool = True) -> None:
@@ -123,27 +124,27 @@ class LocalBackend(Backend):
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, path: str) -> BinaryIO:
-        key, full = self._resolve(path, file=True)
+    def _read(self, path: str) -> BinaryIO:
+        key, full = self._locate(path, file=True)
         with _os_errors(key):
             return cast(BinaryIO, open(full, "rb"))
 
-    def read_seekable(self, path: str) -> BinaryIO:
-        return self.read(path)
+    def _read_seekable(self, path: str) -> BinaryIO:
+        return self._read(path)
 
-    def get_file_info(self, path: str) -> FileInfo:
-        key, full = self._resolve(path, file=True)
+    def _get_file_info(self, path: str) -> FileInfo:
+        key, full = self._locate(path, file=True)
         with _os_errors(key):
             st = os.stat(full)
             if stat.S_ISDIR(st.st_mode):
                 raise IsAFolder(f"{key!r} is a folder, not a file", path=key)
             return self._info(key, full, st)
 
-    def is_folder(self, path: str) -> bool:
-        return os.path.isdir(self._resolve(path)[1])
+    def _is_folder(self, path: str) -> bool:
+        return os.path.isdir(self._locate(path)[1])
 
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        key, full = self._resolve(path)
+    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+        key, full = self._locate(path)
         with _os_errors(key):
             try:
                 with os.scandir(full) as scan:
@@ -157,17 +158,17 @@ class LocalBackend(Backend):
 
     # ------------------------------------------------------------------ writing
 
-    def write(
+    def _write(
         self,
         path: str,
         content: WritableContent,
         *,
-        overwrite: bool = False,
-        metadata: Mapping[str, str] | None = None,
-        if_match: str | None = None,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None,
     ) -> WriteResult:
         """Stream *content* to a temporary file, fsync it, then move it into place."""
-        key, full = self._resolve(path, file=True)
+        key, full = self._locate(path, file=True)
         with self._staged(key, full, overwrite, metadata, if_match) as staging:
             # Only our own disk errors are mapped; the source stream's propagate as they are.
             for chunk in iter_chunks(content):
@@ -185,26 +186,24 @@ class LocalBackend(Backend):
         )
 
     @contextlib.contextmanager
-    def open_atomic(
+    def _open_atomic(
         self,
         path: str,
         *,
-        overwrite: bool = False,
-        metadata: Mapping[str, str] | None = None,
-        if_match: str | None = None,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None,
     ) -> Iterator[BinaryIO]:
         """Write straight into the temporary file; it is moved into place on a clean exit."""
-        key, full = self._resolve(path, file=True)
+        key, full = self._locate(path, file=True)
         with self._staged(key, full, overwrite, metadata, if_match) as staging:
             yield cast(BinaryIO, staging.file)
 
-    def move(
-        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
-    ) -> None:
+    def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
         """Rename *src* to *dst*: ``os.replace``, or a hard link then unlink when not
         overwriting, so *dst* appears whole and an existing one is never replaced."""
-        src_key, src_full = self._resolve(src, file=True)
-        dst_key, dst_full = self._resolve(dst, file=True)
+        src_key, src_full = self._locate(src, file=True)
+        dst_key, dst_full = self._locate(dst, file=True)
         with _os_errors(src_key):
             if stat.S_ISDIR(os.stat(src_full).st_mode):
                 raise IsAFolder(f"cannot move {src_key!r}: it is a folder", path=src_key)
@@ -217,8 +216,8 @@ class LocalBackend(Backend):
 
     # ------------------------------------------------------------------ deleting
 
-    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
-        key, full = self._resolve(path, file=True)
+    def _delete(self, path: str, *, missing_ok: bool, if_match: str | None) -> None:
+        key, full = self._locate(path, file=True)
         try:
             with _locked(os.path.dirname(full)):
                 if if_match is not None and os.path.lexists(full):
@@ -232,12 +231,8 @@ class LocalBackend(Backend):
         except OSError as exc:
             raise _map_os_error(exc, key) from exc
 
-    def delete_folder(
-        self, path: str, *, recursive: bool = False, missing_ok: bool = False
-    ) -> None:
-        key, full = self._resolve(path)
-        if not key:
-            raise InvalidPath("refusing to delete the root folder", path=key)
+    def _delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
+        key, full = self._locate(path)
         if os.path.isfile(full):
             raise NotAFolder(f"{key!r} is a file, not a folder", path=key)
         try:
@@ -254,10 +249,10 @@ class LocalBackend(Backend):
 
     # ------------------------------------------------------------------ native paths
 
-    def native_path(self, path: str) -> str:
-        return self._join(paths.normalize(path))
+    def _native_path(self, key: str) -> str:
+        return self._join(key)
 
-    def to_key(self, native_path: str) -> str:
+    def _to_key(self, native_path: str) -> str:
         """The key of a filesystem path below the root; relative paths use the cwd."""
         full = os.path.abspath(native_path)
         for base in (self._root, self._base):
@@ -265,7 +260,7 @@ class LocalBackend(Backend):
                 return ""
             prefix = base.rstrip(os.sep) + os.sep
             if full.startswith(prefix):
-                return paths.normalize(full[len(prefix) :].replace(os.sep, "/"))
+                return full[len(prefix) :].replace(os.sep, "/")
         raise InvalidPath(
             f"{native_path!r} is outside the local root {self._root!r}", path=native_path
         )
@@ -278,9 +273,10 @@ class LocalBackend(Backend):
     def _inside(self, real: str) -> bool:
         return real == self._root or real.startswith(self._root_prefix)
 
-    def _resolve(self, path: str, *, file: bool = False) -> tuple[str, str]:
-        """The key and filesystem path for *path*, refusing anything that leaves the root."""
-        key = paths.normalize(path, allow_root=not file)
+    def _locate(self, path: str, *, file: bool = False) -> tuple[str, str]:
+        """The key and filesystem path for the key *path*, refusing anything that leaves
+        the root."""
+        key = path
         if any(segment.startswith(TEMP_PREFIX) for segment in key.split("/")):
             raise InvalidPath(f"names starting with {TEMP_PREFIX!r} are reserved", path=key)
         full = self._join(key)

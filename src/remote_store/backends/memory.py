@@ -17,7 +17,6 @@ from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
     AlreadyExists,
     DirectoryNotEmpty,
-    InvalidPath,
     IsAFolder,
     NotAFolder,
     NotFound,
@@ -62,6 +61,7 @@ class MemoryBackend(Backend):
     """
 
     name: ClassVar[str] = "memory"
+    close_is_terminal: ClassVar[bool] = False  # nothing to release: usable after close()
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet(
         c for c in Capability if c is not Capability.LAZY_READ
     )
@@ -78,34 +78,34 @@ class MemoryBackend(Backend):
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, path: str) -> BinaryIO:
-        return io.BytesIO(self.read_bytes(path))
+    def _read(self, path: str) -> BinaryIO:
+        return io.BytesIO(self._read_bytes(path))
 
-    def read_seekable(self, path: str) -> BinaryIO:
-        return self.read(path)
+    def _read_seekable(self, path: str) -> BinaryIO:
+        return self._read(path)
 
-    def read_bytes(self, path: str) -> bytes:
-        key = paths.normalize(path, allow_root=False)
+    def _read_bytes(self, path: str) -> bytes:
+        key = path
         with self._lock:
             return self._get(key).data
 
-    def read_to(self, path: str, sink: Sink) -> int:
-        data = self.read_bytes(path)  # immutable: written outside the lock
+    def _read_to(self, path: str, sink: Sink) -> int:
+        data = self._read_bytes(path)  # immutable: written outside the lock
         write_all(sink, memoryview(data))
         return len(data)
 
-    def get_file_info(self, path: str) -> FileInfo:
-        key = paths.normalize(path, allow_root=False)
+    def _get_file_info(self, path: str) -> FileInfo:
+        key = path
         with self._lock:
             return self._get(key).info(key)
 
-    def is_folder(self, path: str) -> bool:
-        key = paths.normalize(path)
+    def _is_folder(self, path: str) -> bool:
+        key = path
         with self._lock:
             return key in self._children
 
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        key = paths.normalize(path)
+    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+        key = path
         with self._lock:
             entries: list[FileInfo | FolderEntry] = []
             for name in sorted(self._children.get(key, ())):
@@ -114,8 +114,8 @@ class MemoryBackend(Backend):
                 entries.append(FolderEntry(child) if file is None else file.info(child))
         yield from entries
 
-    def list_files(self, path: str, *, recursive: bool = False) -> Iterator[FileInfo]:
-        key = paths.normalize(path)
+    def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
+        key = path
         with self._lock:
             if recursive:
                 keys = sorted(self._walk(key))
@@ -127,18 +127,18 @@ class MemoryBackend(Backend):
 
     # ------------------------------------------------------------------ writing
 
-    def write(
+    def _write(
         self,
         path: str,
         content: WritableContent,
         *,
-        overwrite: bool = False,
-        metadata: Mapping[str, str] | None = None,
-        if_match: str | None = None,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None,
     ) -> WriteResult:
         """Store *content*; the existence (or etag) check and the insert happen under one
         lock."""
-        key = paths.normalize(path, allow_root=False)
+        key = path
         # Drain the stream and hash it before taking the lock, so slow producers block no one.
         data = _consume(content)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -157,20 +157,16 @@ class MemoryBackend(Backend):
             metadata=None if metadata is None else frozen,
         )
 
-    def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        src_key = paths.normalize(src, allow_root=False)
-        dst_key = paths.normalize(dst, allow_root=False)
+    def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
+        src_key, dst_key = src, dst
         with self._lock:
             source = self._get(src_key)
             self._check_target(dst_key, overwrite)
             self._put(dst_key, source.data, source.metadata, source.md5)
 
-    def move(
-        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
-    ) -> None:
+    def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
         """Rename *src* to *dst* atomically; the file keeps its etag and modification time."""
-        src_key = paths.normalize(src, allow_root=False)
-        dst_key = paths.normalize(dst, allow_root=False)
+        src_key, dst_key = src, dst
         with self._lock:
             source = self._get(src_key)
             self._check_etag(src_key, if_match)
@@ -180,8 +176,8 @@ class MemoryBackend(Backend):
 
     # ------------------------------------------------------------------ deleting
 
-    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
-        key = paths.normalize(path, allow_root=False)
+    def _delete(self, path: str, *, missing_ok: bool, if_match: str | None) -> None:
+        key = path
         with self._lock:
             if key in self._files:
                 self._check_etag(key, if_match)
@@ -192,12 +188,8 @@ class MemoryBackend(Backend):
             return
         raise error
 
-    def delete_folder(
-        self, path: str, *, recursive: bool = False, missing_ok: bool = False
-    ) -> None:
-        key = paths.normalize(path)
-        if not key:
-            raise InvalidPath("refusing to delete the root folder", path=key)
+    def _delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
+        key = path
         with self._lock:
             if key in self._files:
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key)
@@ -213,12 +205,12 @@ class MemoryBackend(Backend):
 
     # ------------------------------------------------------------------ native paths
 
-    def native_path(self, path: str) -> str:
-        return _SCHEME + paths.normalize(path)
+    def _native_path(self, key: str) -> str:
+        return _SCHEME + key
 
-    def to_key(self, native_path: str) -> str:
+    def _to_key(self, native_path: str) -> str:
         """The key of ``memory://<key>``; a plain key is accepted as is."""
-        return paths.normalize(native_path.removeprefix(_SCHEME))
+        return native_path.removeprefix(_SCHEME)
 
     # ------------------------------------------------------------------ internals (lock held)
 

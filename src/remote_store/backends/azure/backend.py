@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from remote_store import paths
 from remote_store.backend import Backend
 from remote_store.backends.azure.clients import build_settings, service_client
 from remote_store.backends.azure.errors import translate
@@ -32,8 +29,7 @@ from remote_store.errors import (
     InvalidPath,
     PermissionDenied,
 )
-from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.streams import Sink, WritableContent
+from remote_store.models import ResolutionPlan
 
 if TYPE_CHECKING:
     from remote_store.store import Store
@@ -105,7 +101,6 @@ class AzureBackend(Backend):
         self._selected: AzureStrategy | None = None
         self._datalake: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
-        self._closed = False
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:
@@ -132,6 +127,13 @@ class AzureBackend(Backend):
     def capabilities(self) -> CapabilitySet:
         with call_scope(self._retry):
             return self._strategy().capabilities
+
+    def _operations(self) -> AzureStrategy:
+        return self._strategy()
+
+    def _call_scope(self) -> AbstractContextManager[object]:
+        # One deadline per public call: every request it makes, retries included, shares it.
+        return call_scope(self._retry)
 
     def _strategy(self) -> AzureStrategy:
         selected = self._selected
@@ -165,136 +167,13 @@ class AzureBackend(Backend):
         strategy = HierarchicalStrategy if hns else FlatStrategy
         return strategy(self._context)
 
-    # ------------------------------------------------------------------ files
-
-    def read(self, path: str) -> BinaryIO:
-        with call_scope(self._retry):
-            return self._strategy().read(path)
-
-    def read_bytes(self, path: str) -> bytes:
-        with call_scope(self._retry):
-            return self._strategy().read_bytes(path)
-
-    def read_seekable(self, path: str) -> BinaryIO:
-        with call_scope(self._retry):
-            return self._strategy().read_seekable(path)
-
-    def read_to(self, path: str, sink: Sink) -> int:
-        with call_scope(self._retry):  # the first chunk's deadline; each later one has its own
-            reader = self._strategy().open_reader("read_to", path, seekable=False)
-        with reader:
-            return reader.write_to(sink)
-
-    def write(
-        self,
-        path: str,
-        content: WritableContent,
-        *,
-        overwrite: bool = False,
-        metadata: Mapping[str, str] | None = None,
-        if_match: str | None = None,
-    ) -> WriteResult:
-        with call_scope(self._retry):
-            return self._strategy().write(
-                path,
-                content,
-                overwrite=overwrite,
-                metadata=metadata,
-                if_match=if_match,
-            )
-
-    def open_atomic(  # type: ignore[override]
-        self,
-        path: str,
-        *,
-        overwrite: bool = False,
-        metadata: Mapping[str, str] | None = None,
-        if_match: str | None = None,
-    ) -> AbstractContextManager[BinaryIO]:
-        with call_scope(self._retry):
-            strategy = self._strategy()
-        return self._scoped(
-            strategy.open_atomic(path, overwrite=overwrite, metadata=metadata, if_match=if_match)
-        )
-
-    @contextmanager
-    def _scoped(self, manager: AbstractContextManager[BinaryIO]) -> Iterator[BinaryIO]:
-        """*manager*'s set-up and its commit each run as one call (one deadline; a conflict
-        met by a retried commit is checked against our own first attempt); the writes in
-        between are the caller's, each request bounded on its own."""
-        with call_scope(self._retry):
-            stream = manager.__enter__()
-        try:
-            yield stream
-        except BaseException:
-            with call_scope(self._retry):
-                if not manager.__exit__(*sys.exc_info()):
-                    raise
-        else:
-            with call_scope(self._retry):
-                manager.__exit__(None, None, None)
-
-    def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
-        with call_scope(self._retry):
-            self._strategy().delete(path, missing_ok=missing_ok, if_match=if_match)
-
-    def get_file_info(self, path: str) -> FileInfo:
-        with call_scope(self._retry):
-            return self._strategy().get_file_info(path)
-
-    def head(self, path: str) -> FileInfo | None:
-        with call_scope(self._retry):
-            return self._strategy().head(path)
-
-    def exists(self, path: str) -> bool:
-        with call_scope(self._retry):
-            return self._strategy().exists(path)
-
-    def is_file(self, path: str) -> bool:
-        with call_scope(self._retry):
-            return self._strategy().is_file(path)
-
-    def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        with call_scope(self._retry):
-            self._strategy().copy(src, dst, overwrite=overwrite)
-
-    def move(
-        self, src: str, dst: str, *, overwrite: bool = False, if_match: str | None = None
-    ) -> None:
-        with call_scope(self._retry):
-            self._strategy().move(src, dst, overwrite=overwrite, if_match=if_match)
-
-    # ------------------------------------------------------------------ folders
-
-    def is_folder(self, path: str) -> bool:
-        with call_scope(self._retry):
-            return self._strategy().is_folder(path)
-
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        with call_scope(self._retry):
-            return self._strategy().iter_children(path)
-
-    def list_files(self, path: str, *, recursive: bool = False) -> Iterator[FileInfo]:
-        with call_scope(self._retry):
-            return self._strategy().list_files(path, recursive=recursive)
-
-    def get_folder_info(self, path: str) -> FolderInfo:
-        with call_scope(self._retry):
-            return self._strategy().get_folder_info(path)
-
-    def delete_folder(
-        self, path: str, *, recursive: bool = False, missing_ok: bool = False
-    ) -> None:
-        with call_scope(self._retry):
-            self._strategy().delete_folder(path, recursive=recursive, missing_ok=missing_ok)
-
     # ------------------------------------------------------------------ names
 
-    def native_path(self, path: str) -> str:
+    def _native_path(self, path: str) -> str:
         """The blob's URL, e.g. ``https://ACCOUNT.blob.core.windows.net/CONTAINER/KEY``."""
         return native_url(self._endpoint, self._container_name, path)
 
-    def to_key(self, native_path: str) -> str:
+    def _to_key(self, native_path: str) -> str:
         """The key of a blob URL, ``abfss://``/``az://`` URL or ``container/key`` path of
         this backend's container."""
         if "://" in native_path:
@@ -312,9 +191,9 @@ class AzureBackend(Backend):
             raise InvalidPath(
                 f"{native_path!r} is not in container {self._container_name!r}", path=native_path
             )
-        return paths.normalize(key)
+        return key
 
-    def resolve(self, path: str) -> ResolutionPlan:
+    def _resolve(self, path: str) -> ResolutionPlan:
         """Where *path* lives: URL, container, account, strategy. Never credentials."""
         details = {
             "container": self._container_name,
@@ -333,7 +212,7 @@ class AzureBackend(Backend):
 
     # ------------------------------------------------------------------ clients, lifecycle
 
-    def unwrap(self, type_hint: type[T]) -> T:
+    def _unwrap(self, type_hint: type[T]) -> T:
         """The SDK client of type *type_hint*: ``ContainerClient``, ``BlobServiceClient``,
         or (built on first request) ``FileSystemClient`` / ``DataLakeServiceClient``."""
         if type_hint is ContainerClient:
@@ -376,17 +255,14 @@ class AzureBackend(Backend):
                 self._datalake["filesystem"] = client
             return client
 
-    def ping(self) -> None:
+    def _ping(self) -> None:
         """One request: the container's properties."""
-        with call_scope(self._retry), translate("ping", None):
+        with translate("ping", None):
             self._container.get_container_properties()
 
-    def close(self) -> None:
+    def _close(self) -> None:
         """Close the clients this backend built, and a credential it created itself;
         never a credential the caller passed in."""
-        if self._closed:
-            return
-        self._closed = True
         for client in [*self._datalake.values(), self._container, self._service]:
             with suppress(Exception):
                 client.close()

@@ -118,7 +118,7 @@ class BlobDataStrategy(AzureStrategy):
             return lambda error: self._swap_refused(op, path, error)
         return lambda error: self._write_refused(op, path, error)
 
-    def write(
+    def _write(
         self,
         path: str,
         content: WritableContent,
@@ -147,7 +147,7 @@ class BlobDataStrategy(AzureStrategy):
             raise
 
     @contextmanager
-    def open_atomic(
+    def _open_atomic(
         self,
         path: str,
         *,
@@ -213,7 +213,7 @@ class BlobDataStrategy(AzureStrategy):
             max_concurrency=self.ctx.transfer.max_concurrency,
         )
 
-    def read_bytes(self, path: str) -> bytes:
+    def _read_bytes(self, path: str) -> bytes:
         blob = self.ctx.blob(path)
         with translate("read_bytes", path):
             try:

@@ -87,7 +87,7 @@ class FlatStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ file queries
 
-    def get_file_info(self, path: str) -> FileInfo:
+    def _get_file_info(self, path: str) -> FileInfo:
         props = self._properties("get_file_info", path)
         if props is None:
             raise self._missing("get_file_info", path)
@@ -95,7 +95,7 @@ class FlatStrategy(BlobDataStrategy):
             raise IsAFolder(f"get_file_info {path!r}: is a folder", path=path, backend="azure")
         return file_info(path, props)
 
-    def head(self, path: str) -> FileInfo | None:
+    def _head(self, path: str) -> FileInfo | None:
         # One request when a file is there; a miss costs a listing to tell a folder apart.
         props = self._properties("head", path)
         if props is None:
@@ -106,13 +106,13 @@ class FlatStrategy(BlobDataStrategy):
             raise IsAFolder(f"head {path!r}: is a folder", path=path, backend="azure")
         return file_info(path, props)
 
-    def is_file(self, path: str) -> bool:
+    def _is_file(self, path: str) -> bool:
         if not path:
             return False
         props = self._properties("is_file", path)
         return props is not None and not is_folder_marker(props)
 
-    def exists(self, path: str) -> bool:
+    def _exists(self, path: str) -> bool:
         if not path:
             return True
         # A folder marker (an empty HNS directory seen through the Blob API) alone is no
@@ -120,7 +120,7 @@ class FlatStrategy(BlobDataStrategy):
         props = self._properties("exists", path)
         return (props is not None and not is_folder_marker(props)) or self._has_children(path)
 
-    def delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None:
+    def _delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None:
         swap: dict[str, Any] = {}
         if if_match is not None:
             swap = {
@@ -163,7 +163,7 @@ class FlatStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ copy, move
 
-    def _copy(
+    def _copy_verified(
         self, op: str, src: str, dst: str, *, overwrite: bool, if_match: str | None = None
     ) -> BlobProperties:
         """Server-side copy, polled to completion. Returns the source's properties."""
@@ -184,14 +184,14 @@ class FlatStrategy(BlobDataStrategy):
                 raise
         return source
 
-    def copy(self, src: str, dst: str, *, overwrite: bool) -> None:
-        self._copy("copy", src, dst, overwrite=overwrite)
+    def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
+        self._copy_verified("copy", src, dst, overwrite=overwrite)
 
-    def move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None:
+    def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None:
         # Not atomic: copy, confirm it succeeded, then delete the source only if it is still
         # the version that was copied (*if_match*, when given, is checked on that version).
         # A failure in between leaves both, never neither.
-        source = self._copy("move", src, dst, overwrite=overwrite, if_match=if_match)
+        source = self._copy_verified("move", src, dst, overwrite=overwrite, if_match=if_match)
         try:
             with translate("move", src):
                 self.ctx.blob(src).delete_blob(
@@ -205,10 +205,10 @@ class FlatStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ folders
 
-    def is_folder(self, path: str) -> bool:
+    def _is_folder(self, path: str) -> bool:
         return not path or self._has_children(path)
 
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
         prefix = folder_prefix(path)
         seen: set[str] = set()
         with translate("iter_children", path):
@@ -228,9 +228,9 @@ class FlatStrategy(BlobDataStrategy):
                 elif name != prefix:  # "path/" itself: a folder marker some tools write
                     yield file_info(name, item)
 
-    def list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
+    def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
         if not recursive:
-            for entry in self.iter_children(path):
+            for entry in self._iter_children(path):
                 if isinstance(entry, FileInfo):
                     yield entry
             return
@@ -241,21 +241,21 @@ class FlatStrategy(BlobDataStrategy):
                 if not is_folder_marker(props) and not props.name.endswith("/"):
                     yield file_info(props.name, props)
 
-    def get_folder_info(self, path: str) -> FolderInfo:
+    def _get_folder_info(self, path: str) -> FolderInfo:
         count = total = 0
         newest = None
-        for info in self.list_files(path, recursive=True):
+        for info in self._list_files(path, recursive=True):
             count += 1
             total += info.size
             if info.modified is not None and (newest is None or info.modified > newest):
                 newest = info.modified
         if count == 0 and path and not self._has_children(path):
-            if self.is_file(path):
+            if self._is_file(path):
                 raise NotAFolder(f"{path!r} is a file, not a folder", path=path, backend="azure")
             raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
         return FolderInfo(path=path, file_count=count, total_size=total, modified=newest)
 
-    def delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
+    def _delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
         prefix = folder_prefix(path)
         pending: list[str] = []
         markers: list[str] = []

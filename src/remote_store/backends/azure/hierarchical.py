@@ -106,10 +106,10 @@ class HierarchicalStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ file queries
 
-    def get_file_info(self, path: str) -> FileInfo:
+    def _get_file_info(self, path: str) -> FileInfo:
         return file_info(path, self._file("get_file_info", path))
 
-    def head(self, path: str) -> FileInfo | None:
+    def _head(self, path: str) -> FileInfo | None:
         props = self._properties("head", path)
         if props is None:
             return None
@@ -117,16 +117,16 @@ class HierarchicalStrategy(BlobDataStrategy):
             raise IsAFolder(f"head {path!r}: is a folder", path=path, backend="azure")
         return file_info(path, props)
 
-    def is_file(self, path: str) -> bool:
+    def _is_file(self, path: str) -> bool:
         if not path:
             return False
         props = self._properties("is_file", path)
         return props is not None and not is_folder_marker(props)
 
-    def exists(self, path: str) -> bool:
+    def _exists(self, path: str) -> bool:
         return not path or self._properties("exists", path) is not None
 
-    def is_folder(self, path: str) -> bool:
+    def _is_folder(self, path: str) -> bool:
         if not path:
             return True
         props = self._properties("is_folder", path)
@@ -134,7 +134,7 @@ class HierarchicalStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ delete
 
-    def delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None:
+    def _delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None:
         for _ in range(_ATTEMPTS):
             props = self._properties("delete", path)
             if props is None:
@@ -164,7 +164,7 @@ class HierarchicalStrategy(BlobDataStrategy):
             f"delete {path!r}: kept changing while being deleted", path=path, backend="azure"
         )
 
-    def delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
+    def _delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
         if not path:
             raise InvalidPath("the root folder cannot be deleted", path=path, backend="azure")
         for _ in range(_ATTEMPTS):
@@ -208,7 +208,7 @@ class HierarchicalStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ copy, move
 
-    def copy(self, src: str, dst: str, *, overwrite: bool) -> None:
+    def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         source = self._file("copy", src)
         try:
             self._server_copy("copy", source, src, dst, overwrite=overwrite)
@@ -226,7 +226,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                 raise
             raise refined from error
 
-    def move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None:
+    def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None:
         """One DFS rename, atomic. The HEAD before it refuses a directory source (a rename
         would move the whole subtree) and pins the rename to the file it saw (which must
         have the etag *if_match*, when given)."""
@@ -306,7 +306,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                 # If-None-Match: * leaves a directory someone else just made untouched.
                 directory.create_directory(match_condition=MatchConditions.IfMissing)
         except AlreadyExists:
-            if not self.is_folder(path):
+            if not self._is_folder(path):
                 raise NotAFolder(f"{op}: {path!r} is a file", path=path, backend="azure") from None
         except InvalidPath as error:
             raise NotAFolder(
@@ -315,13 +315,13 @@ class HierarchicalStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ folders
 
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
+    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
         return dfs_listing.children(self.ctx, path)
 
-    def list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
+    def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
         return dfs_listing.files(self.ctx, path, recursive=recursive)
 
-    def get_folder_info(self, path: str) -> FolderInfo:
+    def _get_folder_info(self, path: str) -> FolderInfo:
         if path:
             props = self._properties("get_folder_info", path)
             if props is None:
@@ -330,7 +330,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                 raise NotAFolder(f"{path!r} is a file, not a folder", path=path, backend="azure")
         count = total = 0
         newest = None
-        for info in self.list_files(path, recursive=True):
+        for info in self._list_files(path, recursive=True):
             count += 1
             total += info.size
             if info.modified is not None and (newest is None or info.modified > newest):

@@ -1,8 +1,9 @@
 """The interface a namespace strategy implements, and what every strategy shares.
 
 `AzureBackend` decides once per instance whether the account has a hierarchical namespace
-and picks one strategy object; every operation is delegated to it. A strategy never asks
-which account kind it runs on: that question is answered by which class was picked.
+and picks one strategy object, whose hooks the kernel then calls for every operation. A
+strategy never asks which account kind it runs on: that is answered by which class was
+picked.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar, cast
 
@@ -20,14 +20,9 @@ from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 from remote_store.backends.azure.reader import BlobReader
 from remote_store.capabilities import CapabilitySet
 from remote_store.errors import InvalidArgument
-from remote_store.models import (
-    ContentDigest,
-    FileInfo,
-    FolderEntry,
-    FolderInfo,
-    WriteResult,
-)
-from remote_store.streams import WritableContent
+from remote_store.models import ContentDigest, FileInfo
+from remote_store.operations import Operations
+from remote_store.streams import Sink
 
 MiB = 1024 * 1024
 
@@ -85,14 +80,13 @@ class AzureContext:
         return client
 
 
-class AzureStrategy(ABC):
-    """One namespace model (flat Blob, or hierarchical Data Lake) of the Azure backend.
+class AzureStrategy(Operations, ABC):
+    """One namespace model (flat Blob, or hierarchical Data Lake) of the Azure backend: the
+    `Operations` the kernel calls once `AzureBackend` has decided which one the account
+    needs. A strategy raises only `remote_store.errors` exceptions: Azure SDK errors are
+    translated with `remote_store.backends.azure.errors.translate`."""
 
-    The methods mirror `remote_store.backend.Backend` and take backend keys. They raise
-    only `remote_store.errors` exceptions: Azure SDK errors are translated with
-    `remote_store.backends.azure.errors.translate`.
-    """
-
+    name: ClassVar[str] = "azure"
     #: ``"flat"`` or ``"hierarchical"``: reported by ``resolve()``.
     kind: ClassVar[str]
     #: What an instance on this strategy honours.
@@ -101,63 +95,19 @@ class AzureStrategy(ABC):
     def __init__(self, ctx: AzureContext) -> None:
         self.ctx = ctx
 
-    # files
-    def read(self, path: str) -> BinaryIO:
+    @abstractmethod
+    def open_reader(self, op: str, path: str, *, seekable: bool) -> BlobReader:
+        """A ranged reader over the blob at *path*; raises at once when it is missing."""
+
+    def _read(self, path: str) -> BinaryIO:
         return cast(BinaryIO, self.open_reader("read", path, seekable=False))
 
-    @abstractmethod
-    def read_bytes(self, path: str) -> bytes: ...
-
-    def read_seekable(self, path: str) -> BinaryIO:
+    def _read_seekable(self, path: str) -> BinaryIO:
         return cast(BinaryIO, self.open_reader("read_seekable", path, seekable=True))
 
-    @abstractmethod
-    def open_reader(self, op: str, path: str, *, seekable: bool) -> BlobReader: ...
-    @abstractmethod
-    def write(
-        self,
-        path: str,
-        content: WritableContent,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> WriteResult: ...
-    @abstractmethod
-    def open_atomic(
-        self,
-        path: str,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> AbstractContextManager[BinaryIO]: ...
-    @abstractmethod
-    def delete(self, path: str, *, missing_ok: bool, if_match: str | None = None) -> None: ...
-    @abstractmethod
-    def get_file_info(self, path: str) -> FileInfo: ...
-    @abstractmethod
-    def head(self, path: str) -> FileInfo | None: ...
-    @abstractmethod
-    def exists(self, path: str) -> bool: ...
-    @abstractmethod
-    def is_file(self, path: str) -> bool: ...
-    @abstractmethod
-    def copy(self, src: str, dst: str, *, overwrite: bool) -> None: ...
-    @abstractmethod
-    def move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None = None) -> None: ...
-
-    # folders
-    @abstractmethod
-    def is_folder(self, path: str) -> bool: ...
-    @abstractmethod
-    def iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]: ...
-    @abstractmethod
-    def list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]: ...
-    @abstractmethod
-    def get_folder_info(self, path: str) -> FolderInfo: ...
-    @abstractmethod
-    def delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None: ...
+    def _read_to(self, path: str, sink: Sink) -> int:
+        with self.open_reader("read_to", path, seekable=False) as reader:
+            return reader.write_to(sink)
 
 
 # ---------------------------------------------------------------------- shared helpers

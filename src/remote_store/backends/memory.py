@@ -5,29 +5,28 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import BinaryIO, ClassVar
 
 from remote_store import paths
-from remote_store.backend import Backend
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
-    AlreadyExists,
-    DirectoryNotEmpty,
     IsAFolder,
     NotAFolder,
     NotFound,
     PreconditionFailed,
+    RemoteStoreError,
 )
-from remote_store.models import (
-    ContentDigest,
-    FileInfo,
-    FolderEntry,
-    WriteResult,
-    WriteSource,
+from remote_store.models import ContentDigest, WriteResult, WriteSource
+from remote_store.objectstore import (
+    OBJECT_STORE_CAPABILITIES,
+    ListPage,
+    ObjectMeta,
+    ObjectStoreBackend,
+    check_precondition,
 )
 from remote_store.streams import Sink, WritableContent, iter_chunks, write_all
 
@@ -42,29 +41,32 @@ class _File:
     modified: datetime
     etag: str
 
-    def info(self, key: str) -> FileInfo:
-        return FileInfo(
-            path=key,
+    def meta(self, key: str) -> ObjectMeta:
+        return ObjectMeta(
+            key=key,
             size=len(self.data),
-            modified=self.modified,
             etag=self.etag,
+            modified=self.modified,
             digest=ContentDigest("md5", self.md5),
             metadata=self.metadata,
         )
 
 
-class MemoryBackend(Backend):
-    """Files held in a dict, guarded by one lock. Folders exist while a file lies below them.
+class MemoryBackend(ObjectStoreBackend):
+    """Files held in a dict, guarded by one lock, on the object-store core: folders exist
+    while a file lies below them.
 
-    Every compound operation (create-only write, move, copy, recursive delete) runs in a
-    single critical section, so it is atomic with respect to other threads.
+    Each primitive runs in one critical section, so a create-only or compare-and-swap put
+    is atomic with respect to other threads, as is `move` (one rename under the lock:
+    ``ATOMIC_MOVE``). Unlike a remote object store it also refuses, in the same step, a
+    write below a file (`NotAFolder`) or over a folder (`IsAFolder`).
     """
 
     name: ClassVar[str] = "memory"
-    close_is_terminal: ClassVar[bool] = False  # nothing to release: usable after close()
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet(
-        c for c in Capability if c is not Capability.LAZY_READ
+        OBJECT_STORE_CAPABILITIES | {Capability.ATOMIC_MOVE}
     )
+    close_is_terminal: ClassVar[bool] = False  # nothing to release: usable after close()
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -76,76 +78,47 @@ class MemoryBackend(Backend):
     def __repr__(self) -> str:
         return f"MemoryBackend(files={len(self._files)})"
 
-    # ------------------------------------------------------------------ reading
+    # ------------------------------------------------------------------ primitives
 
-    def _read(self, path: str) -> BinaryIO:
-        return io.BytesIO(self._read_bytes(path))
-
-    def _read_seekable(self, path: str) -> BinaryIO:
-        return self._read(path)
-
-    def _read_bytes(self, path: str) -> bytes:
-        key = path
+    def _head_object(self, key: str) -> ObjectMeta | None:
         with self._lock:
-            return self._get(key).data
+            file = self._files.get(key)
+        return None if file is None else file.meta(key)
 
-    def _read_to(self, path: str, sink: Sink) -> int:
-        data = self._read_bytes(path)  # immutable: written outside the lock
-        write_all(sink, memoryview(data))
-        return len(data)
-
-    def _get_file_info(self, path: str) -> FileInfo:
-        key = path
+    def _list_page(
+        self, prefix: str, *, delimiter: bool, token: str | None, limit: int | None
+    ) -> ListPage:
+        folder = prefix.rstrip("/")
         with self._lock:
-            return self._get(key).info(key)
-
-    def _is_folder(self, path: str) -> bool:
-        key = path
-        with self._lock:
-            return key in self._children
-
-    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        key = path
-        with self._lock:
-            entries: list[FileInfo | FolderEntry] = []
-            for name in sorted(self._children.get(key, ())):
-                child = paths.join(key, name)
-                file = self._files.get(child)
-                entries.append(FolderEntry(child) if file is None else file.info(child))
-        yield from entries
-
-    def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
-        key = path
-        with self._lock:
-            if recursive:
-                keys = sorted(self._walk(key))
+            if delimiter:
+                names = sorted(self._children.get(folder, ()))
+                keys = [paths.join(folder, name) for name in names]
+                found = [self._files[k].meta(k) if k in self._files else k for k in keys]
             else:
-                children = (paths.join(key, n) for n in self._children.get(key, ()))
-                keys = sorted(k for k in children if k in self._files)
-            infos = [self._files[k].info(k) for k in keys]
-        yield from infos
+                found = [self._files[k].meta(k) for k in sorted(self._walk(folder))]
+        objects = [entry for entry in found if isinstance(entry, ObjectMeta)]
+        folders = [f"{entry}/" for entry in found if isinstance(entry, str)]
+        if limit is not None:
+            objects, folders = objects[:limit], folders[: max(limit - len(objects), 0)]
+        return ListPage(objects, folders)
 
-    # ------------------------------------------------------------------ writing
-
-    def _write(
+    def _put_object(
         self,
-        path: str,
+        key: str,
         content: WritableContent,
         *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
+        create_only: bool,
         if_match: str | None,
+        metadata: Mapping[str, str] | None,
     ) -> WriteResult:
-        """Store *content*; the existence (or etag) check and the insert happen under one
-        lock."""
-        key = path
         # Drain the stream and hash it before taking the lock, so slow producers block no one.
         data = _consume(content)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         frozen = MappingProxyType(dict(metadata or {}))
         with self._lock:
-            self._check_target(key, overwrite)
-            self._check_etag(key, if_match)
+            self._check_namespace(key)
+            current = self._files.get(key)
+            check_precondition(key, _etag(current), create_only=create_only, if_match=if_match)
             file = self._put(key, data, frozen, md5)
         return WriteResult(
             path=key,
@@ -157,53 +130,70 @@ class MemoryBackend(Backend):
             metadata=None if metadata is None else frozen,
         )
 
-    def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
-        src_key, dst_key = src, dst
+    def _delete_object(self, key: str, *, if_match: str | None) -> bool:
         with self._lock:
-            source = self._get(src_key)
-            self._check_target(dst_key, overwrite)
-            self._put(dst_key, source.data, source.metadata, source.md5)
+            file = self._files.get(key)
+            if file is None:
+                return False
+            check_precondition(key, file.etag, create_only=False, if_match=if_match)
+            self._unlink(key)
+        return True
+
+    def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
+        return io.BytesIO(self._get_bytes(key))
+
+    # ------------------------------------------------------------------ optional primitives
+
+    def _get_bytes(self, key: str) -> bytes:
+        with self._lock:
+            file = self._files.get(key)
+        if file is None:
+            raise NotFound(f"file {key!r} does not exist", path=key)
+        return file.data
+
+    def _delete_objects(self, keys: Sequence[str]) -> None:
+        with self._lock:
+            for key in keys:
+                if key in self._files:
+                    self._unlink(key)
+
+    def _copy_object(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
+        with self._lock:
+            file = self._pinned(source)
+            self._check_namespace(dst)
+            current = self._files.get(dst)
+            check_precondition(dst, _etag(current), create_only=create_only, if_match=None)
+            self._put(dst, file.data, file.metadata, file.md5)
+
+    # ------------------------------------------------------------------ faster hooks
+
+    def _has_children(self, key: str) -> bool:
+        with self._lock:
+            return key in self._children
+
+    def _missing(self, key: str) -> RemoteStoreError:
+        with self._lock:
+            return self._missing_locked(key)
+
+    def _read_to(self, key: str, sink: Sink) -> int:
+        data = self._read_bytes(key)  # immutable: written outside the lock
+        write_all(sink, memoryview(data))
+        return len(data)
 
     def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
-        """Rename *src* to *dst* atomically; the file keeps its etag and modification time."""
-        src_key, dst_key = src, dst
+        """One rename under the lock; the file keeps its etag and modification time."""
         with self._lock:
-            source = self._get(src_key)
-            self._check_etag(src_key, if_match)
-            self._check_target(dst_key, overwrite)
-            self._unlink(src_key)
-            self._link(dst_key, source)
+            source = self._files.get(src)
+            if source is None:
+                raise self._missing_locked(src)
+            check_precondition(src, source.etag, create_only=False, if_match=if_match)
+            self._check_namespace(dst)
+            current = self._files.get(dst)
+            check_precondition(dst, _etag(current), create_only=not overwrite, if_match=None)
+            self._unlink(src)
+            self._link(dst, source)
 
-    # ------------------------------------------------------------------ deleting
-
-    def _delete(self, path: str, *, missing_ok: bool, if_match: str | None) -> None:
-        key = path
-        with self._lock:
-            if key in self._files:
-                self._check_etag(key, if_match)
-                self._unlink(key)
-                return
-            error = self._missing(key)
-        if missing_ok and not isinstance(error, IsAFolder):
-            return
-        raise error
-
-    def _delete_folder(self, path: str, *, recursive: bool, missing_ok: bool) -> None:
-        key = path
-        with self._lock:
-            if key in self._files:
-                raise NotAFolder(f"{key!r} is a file, not a folder", path=key)
-            if key not in self._children:
-                if missing_ok:
-                    return
-                raise NotFound(f"folder {key!r} does not exist", path=key)
-            # A folder exists only while something lies below it, so it is never empty.
-            if not recursive:
-                raise DirectoryNotEmpty(f"folder {key!r} is not empty", path=key)
-            for file_key in list(self._walk(key)):
-                self._unlink(file_key)
-
-    # ------------------------------------------------------------------ native paths
+    # ------------------------------------------------------------------ names
 
     def _native_path(self, key: str) -> str:
         return _SCHEME + key
@@ -214,14 +204,15 @@ class MemoryBackend(Backend):
 
     # ------------------------------------------------------------------ internals (lock held)
 
-    def _get(self, key: str) -> _File:
-        file = self._files.get(key)
+    def _pinned(self, source: ObjectMeta) -> _File:
+        file = self._files.get(source.key)
         if file is None:
-            raise self._missing(key)
+            raise self._missing_locked(source.key)
+        if file.etag != source.etag:
+            raise PreconditionFailed(f"{source.key!r} changed while copied", path=source.key)
         return file
 
-    def _missing(self, key: str) -> IsAFolder | NotAFolder | NotFound:
-        """The error for a file operation on *key*, which holds no file."""
+    def _missing_locked(self, key: str) -> IsAFolder | NotAFolder | NotFound:
         if key in self._children:
             return IsAFolder(f"{key!r} is a folder, not a file", path=key)
         for ancestor in _ancestors(key):
@@ -229,24 +220,12 @@ class MemoryBackend(Backend):
                 return NotAFolder(f"{key!r} runs through the file {ancestor!r}", path=key)
         return NotFound(f"file {key!r} does not exist", path=key)
 
-    def _check_target(self, key: str, overwrite: bool) -> None:
+    def _check_namespace(self, key: str) -> None:
         for ancestor in _ancestors(key):
             if ancestor in self._files:
                 raise NotAFolder(f"cannot write {key!r}: {ancestor!r} is a file", path=key)
         if key in self._children:
             raise IsAFolder(f"cannot write {key!r}: it is a folder", path=key)
-        if not overwrite and key in self._files:
-            raise AlreadyExists(f"{key!r} already exists", path=key)
-
-    def _check_etag(self, key: str, if_match: str | None) -> None:
-        """`PreconditionFailed` unless the file at *key* has the etag *if_match* (if given)."""
-        if if_match is None:
-            return
-        current = self._get(key).etag
-        if current != if_match:
-            raise PreconditionFailed(
-                f"{key!r} changed: etag {current!r}, expected {if_match!r}", path=key
-            )
 
     def _put(self, key: str, data: bytes, metadata: Mapping[str, str], md5: str) -> _File:
         self._generation += 1
@@ -289,6 +268,10 @@ class MemoryBackend(Backend):
                     yield child
                 else:
                     pending.append(child)
+
+
+def _etag(file: _File | None) -> str | None:
+    return None if file is None else file.etag
 
 
 def _ancestors(key: str) -> Iterator[str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, BinaryIO, ClassVar, Protocol, cast
 
 from remote_store import paths
@@ -272,8 +272,9 @@ class ObjectStore(Operations, ABC):
             stream = self._open_put(
                 key, create_only=not overwrite, if_match=if_match, metadata=metadata
             )
+        refined = _RefinedWrites(stream, lambda: self._refining(key, if_match))
         try:
-            yield cast(BinaryIO, stream)
+            yield cast(BinaryIO, refined)
         except BaseException:
             stream.discard()
             raise
@@ -422,6 +423,30 @@ class PutStream(Protocol):
     def commit(self) -> WriteResult: ...
 
     def discard(self) -> None: ...
+
+
+class _RefinedWrites(io.RawIOBase):
+    """The stream `open_atomic` yields: *stream*'s writes, a refused one explained the way
+    a refused commit is (a staged block may meet a directory at the key first)."""
+
+    def __init__(
+        self, stream: PutStream, refining: Callable[[], AbstractContextManager[None]]
+    ) -> None:
+        super().__init__()
+        self._stream = stream
+        self._refining = refining
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any, /) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        with self._refining():
+            return self._stream.write(data)
+
+    def close(self) -> None:
+        pass  # closing inside the ``with`` block is harmless: the commit happens on exit
 
 
 class SpooledPut(io.RawIOBase):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from remote_store.errors import AlreadyExists, NotFound, PreconditionFailed
 from remote_store.models import ContentDigest, FileInfo
@@ -15,7 +16,7 @@ class ObjectMeta:
     """One object as a HEAD or a listing describes it. ``etag`` is in the one form the
     backend reports everywhere (the same a caller passes back as ``if_match``). A *marker*
     is an object that stands for a folder (``dir/``, or an HNS directory seen as a blob):
-    never a file."""
+    never a file. *native* is the service's own description, for the backend's use."""
 
     key: str
     size: int
@@ -25,6 +26,7 @@ class ObjectMeta:
     content_type: str | None = None
     metadata: Mapping[str, str] | None = None
     marker: bool = False
+    native: Any = field(default=None, compare=False, repr=False)
 
     def file_info(self) -> FileInfo:
         return FileInfo(

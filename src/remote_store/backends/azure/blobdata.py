@@ -1,74 +1,84 @@
-"""The Blob-endpoint data path both strategies share: HEAD, ranged reads, server-side copy.
+"""The object-store primitives over the Blob endpoint, which both strategies share.
 
-On either account kind a file's bytes are cheapest over the Blob endpoint (one GET per
-range, one HEAD for its properties, one Copy Blob), so the two strategies differ only in
-what a miss means: on a flat namespace a missing blob may still be a folder (a prefix),
-on a hierarchical one it is simply missing. Subclasses say so in `_missing`.
+On either account kind a file's bytes are cheapest over the Blob endpoint: one HEAD for its
+properties, one ranged GET per chunk, one Put Blob (or staged blocks and one Put Block
+List), one Copy Blob. `BlobObjects` supplies them to the object-store core
+(`remote_store.objectstore`), which builds the flat namespace from them; the hierarchical
+strategy overrides the namespace hooks with what DFS does natively.
 """
 
 from __future__ import annotations
 
 import time
-from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
-from azure.storage.blob import BlobProperties
+from azure.storage.blob import BlobPrefix, BlobProperties
 
 from remote_store.backends.azure import errors as azerr
+from remote_store.backends.azure import retry
 from remote_store.backends.azure.errors import translate
+from remote_store.backends.azure.folders import BATCH_SIZE, delete_names
 from remote_store.backends.azure.reader import BlobReader, Chunk, fetch
+from remote_store.backends.azure.reconcile import landed_copy
 from remote_store.backends.azure.strategy import (
+    AzureContext,
     AzureStrategy,
     check_metadata,
     is_folder_marker,
+    md5_digest,
     normalize_etag,
+    service_etag,
 )
-from remote_store.backends.azure.upload import (
-    REFINABLE,
-    AtomicWriter,
-    BlockUploader,
-    raise_refined,
-    upload,
-)
+from remote_store.backends.azure.upload import AtomicWriter, BlockUploader, upload
 from remote_store.capabilities import Capability, CapabilitySet
-from remote_store.errors import IsAFolder, NotFound, PreconditionFailed, RemoteStoreError
+from remote_store.errors import (
+    AlreadyExists,
+    IsAFolder,
+    NotFound,
+    PreconditionFailed,
+    RemoteStoreError,
+)
 from remote_store.models import WriteResult
+from remote_store.objectstore import OBJECT_STORE_CAPABILITIES, ListPage, ObjectMeta, ObjectStore
+from remote_store.objectstore.core import PutStream
 from remote_store.streams import WritableContent
 
 _COPY_POLL_SECONDS = 0.2
 
 #: What every Azure strategy honours; a strategy may add to it (HNS: ATOMIC_MOVE).
-DATA_CAPABILITIES = CapabilitySet(
-    {
-        Capability.READ,
-        Capability.WRITE,
-        Capability.DELETE,
-        Capability.LIST,
-        Capability.MOVE,
-        Capability.COPY,
-        Capability.ATOMIC_WRITE,
-        Capability.GLOB,
-        Capability.RECURSIVE_LIST,
-        Capability.METADATA,
-        Capability.SEEKABLE_READ,
-        Capability.LAZY_READ,
-        Capability.WRITE_RESULT_NATIVE,
-        Capability.USER_METADATA,
-        Capability.CONDITIONAL_WRITE,
-    }
-)
+DATA_CAPABILITIES = CapabilitySet(OBJECT_STORE_CAPABILITIES | {Capability.LAZY_READ})
+
+#: Delete Blob on an HNS account: a directory with children, and a path below a file.
+_HNS_DIRECTORY_NOT_EMPTY = frozenset({"DirectoryIsNotEmpty", "DirectoryNotEmpty"})
+_HNS_BELOW_A_FILE = "OperationNotAllowedInCurrentState"
 
 
-class BlobDataStrategy(AzureStrategy):
-    """Reads, HEADs and copies over the Blob endpoint; the namespace is the subclass's."""
+def object_meta(key: str, props: BlobProperties) -> ObjectMeta:
+    """`ObjectMeta` from blob properties, as HEAD or a listing returns them."""
+    settings = props.content_settings
+    return ObjectMeta(
+        key=key,
+        size=int(props.size or 0),
+        etag=normalize_etag(props.etag),
+        modified=props.last_modified,
+        digest=md5_digest(settings.content_md5 if settings else None),
+        content_type=settings.content_type if settings else None,
+        metadata=dict(props.metadata or {}),
+        marker=is_folder_marker(props),
+        native=props,
+    )
 
-    @abstractmethod
-    def _missing(self, op: str, path: str) -> RemoteStoreError:
-        """The error for a file operation that found no blob at *path*."""
+
+class BlobObjects(ObjectStore, AzureStrategy):
+    """Blob Storage as an object store: the primitives of `remote_store.objectstore`."""
+
+    delete_batch_size = BATCH_SIZE
+
+    def __init__(self, ctx: AzureContext) -> None:
+        AzureStrategy.__init__(self, ctx)
 
     def _properties(self, op: str, path: str) -> BlobProperties | None:
         """One HEAD; ``None`` when the blob is absent (a missing container still raises)."""
@@ -80,120 +90,180 @@ class BlobDataStrategy(AzureStrategy):
                     return None
                 raise
 
-    def _check_if_match(
-        self, op: str, path: str, props: BlobProperties, if_match: str | None
-    ) -> None:
-        """`PreconditionFailed` unless *props* (a HEAD of *path*) has the etag *if_match*."""
-        if if_match is not None and normalize_etag(props.etag) != if_match:
-            raise PreconditionFailed(
-                f"{op} {path!r}: the file changed (etag no longer {if_match!r})",
-                path=path,
-                backend="azure",
-            )
+    # ------------------------------------------------------------------ primitives
 
-    def _swap_refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
-        """After a conditional write failed with *error*: `NotFound` when no file is there
-        (one HEAD, on the failure path only), else *error*."""
-        if isinstance(error, PreconditionFailed | NotFound):
-            props = self._properties(op, path)
-            if props is None:
-                return self._missing(op, path)
-            if is_folder_marker(props):
-                return IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
-        return error
+    def _head_object(self, key: str) -> ObjectMeta | None:
+        props = self._properties("head", key)
+        return None if props is None else object_meta(key, props)
 
-    # ------------------------------------------------------------------ writing
+    def _list_page(
+        self, prefix: str, *, delimiter: bool, token: str | None, limit: int | None
+    ) -> ListPage:
+        container = self.ctx.container
+        paged: Any
+        with translate("list", prefix.rstrip("/")):
+            if delimiter:
+                paged = container.walk_blobs(
+                    name_starts_with=prefix or None,
+                    delimiter="/",
+                    include=["metadata"],
+                    results_per_page=limit,
+                )
+            else:
+                paged = container.list_blobs(
+                    name_starts_with=prefix or None, include=["metadata"], results_per_page=limit
+                )
+            pages: Any = paged.by_page(continuation_token=token)
+            items = list(next(pages, []))
+            following = pages.continuation_token
+        objects = [object_meta(i.name, i) for i in items if not isinstance(i, BlobPrefix)]
+        prefixes = [i.name for i in items if isinstance(i, BlobPrefix)]
+        return ListPage(objects, prefixes, following or None)
 
-    def _before_write(self, op: str, path: str) -> None:
-        """Checks to make before a write is sent (none: the service refuses what is wrong)."""
-
-    def _write_refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
-        """The precise error for a write the service refused with *error*."""
-        return error
-
-    def _refiner(
-        self, op: str, path: str, if_match: str | None
-    ) -> Callable[[RemoteStoreError], RemoteStoreError]:
-        if if_match:
-            return lambda error: self._swap_refused(op, path, error)
-        return lambda error: self._write_refused(op, path, error)
-
-    def _write(
+    def _put_object(
         self,
-        path: str,
+        key: str,
         content: WritableContent,
         *,
-        overwrite: bool,
+        create_only: bool,
+        if_match: str | None,
         metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
     ) -> WriteResult:
         # A committed Put Blob or Put Block List is atomic on either namespace (uncommitted
-        # blocks are invisible), so write and write_atomic are the same: one request for a
-        # small payload, never a partial file, no temporary name.
+        # blocks are invisible): one request for a small payload, never a partial file.
         checked = check_metadata(metadata)
-        self._before_write("write", path)
-        try:
-            return upload(
-                self.ctx.blob(path),
-                path,
-                content,
-                self.ctx.transfer,
-                overwrite=overwrite,
-                metadata=checked,
-                if_match=if_match,
-            )
-        except REFINABLE as error:
-            raise_refined(error, self._refiner("write", path, if_match))
-            raise
-
-    @contextmanager
-    def _open_atomic(
-        self,
-        path: str,
-        *,
-        overwrite: bool,
-        metadata: Mapping[str, str] | None,
-        if_match: str | None = None,
-    ) -> Iterator[BinaryIO]:
-        checked = check_metadata(metadata)
-        self._before_write("open_atomic", path)
-        uploader = BlockUploader(
-            self.ctx.blob(path),
-            path,
+        return upload(
+            self.ctx.blob(key),
+            key,
+            content,
             self.ctx.transfer,
-            overwrite=overwrite,
+            overwrite=not create_only,
             metadata=checked,
             if_match=if_match,
         )
-        writer = AtomicWriter(uploader, self._refiner("open_atomic", path, if_match))
+
+    def _open_put(
+        self,
+        key: str,
+        *,
+        create_only: bool,
+        if_match: str | None,
+        metadata: Mapping[str, str] | None,
+    ) -> PutStream:
+        uploader = BlockUploader(
+            self.ctx.blob(key),
+            key,
+            self.ctx.transfer,
+            overwrite=not create_only,
+            metadata=check_metadata(metadata),
+            if_match=if_match,
+        )
+        return AtomicWriter(uploader)
+
+    def _delete_object(self, key: str, *, if_match: str | None) -> bool:
+        swap: dict[str, Any] = {}
+        if if_match is not None:
+            swap = {
+                "etag": service_etag(if_match),
+                "match_condition": MatchConditions.IfNotModified,
+            }
+        with translate("delete", key):
+            try:
+                self.ctx.blob(key).delete_blob(**swap)
+                return True
+            except HttpResponseError as exc:
+                code = azerr.error_code(exc)
+                if code in _HNS_DIRECTORY_NOT_EMPTY:
+                    # An HNS account seen through the Blob API refuses to delete a
+                    # directory that has children: the path is a folder.
+                    raise IsAFolder(
+                        f"delete {key!r}: is a folder", path=key, backend="azure"
+                    ) from None
+                if not azerr.is_missing(exc) and code != _HNS_BELOW_A_FILE:
+                    raise
+        return False
+
+    def _delete_objects(self, keys: Sequence[str]) -> None:
+        delete_names(self.ctx, list(keys), keys[0].rpartition("/")[0] if keys else "")
+
+    def _copy_object(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
+        """Copy Blob pinned to the source's ETag, ``If-None-Match: *`` when create-only,
+        polled until it is no longer pending."""
         try:
-            yield cast(BinaryIO, writer)
-        except BaseException:
-            writer.discard()
-            raise
-        writer.commit()
+            self._server_copy("copy", source, dst, overwrite=not create_only)
+        except AlreadyExists:
+            # A retried Copy Blob may have met its own first attempt: see reconcile.py.
+            url = self.ctx.blob(source.key).url
+            if not landed_copy(self.ctx.blob(dst), dst, source.native, url):
+                raise
+
+    def _server_copy(self, op: str, source: ObjectMeta, dst: str, *, overwrite: bool) -> None:
+        target = self.ctx.blob(dst)
+        conditions: dict[str, Any] = {
+            "source_etag": source.native.etag,  # the HEAD's own spelling of it
+            "source_match_condition": MatchConditions.IfNotModified,
+        }
+        if not overwrite:
+            conditions["if_none_match"] = "*"
+        with translate(op, dst, create_only=not overwrite):
+            started = target.start_copy_from_url(self.ctx.blob(source.key).url, **conditions)
+            status, copy_id = started.get("copy_status"), started.get("copy_id")
+            while status == "pending":
+                time.sleep(_COPY_POLL_SECONDS)
+                props = target.get_blob_properties()
+                if props.copy.id != copy_id:
+                    raise PreconditionFailed(
+                        f"{op} {dst!r}: another copy replaced this one", path=dst, backend="azure"
+                    )
+                status = props.copy.status
+                if status == "success" and props.size != source.size:
+                    raise PreconditionFailed(
+                        f"{op} {dst!r}: copied size differs from the source", path=dst
+                    )
+        if status != "success":
+            raise RemoteStoreError(
+                f"{op} {source.key!r} -> {dst!r}: copy ended {status!r}", path=dst
+            )
+
+    def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
+        op = "read_seekable" if seekable else "read"
+        return cast(BinaryIO, self.open_reader(op, key, seekable=seekable))
+
+    def _get_bytes(self, key: str) -> bytes:
+        blob = self.ctx.blob(key)
+        with translate("read_bytes", key):
+            try:
+                downloader = blob.download_blob(max_concurrency=self.ctx.transfer.max_concurrency)
+            except HttpResponseError as exc:
+                if azerr.is_missing(exc):
+                    raise NotFound(f"read_bytes {key!r}: no such file", path=key) from None
+                raise
+            if is_folder_marker(downloader.properties):
+                raise IsAFolder(f"read_bytes {key!r}: is a folder", path=key, backend="azure")
+            return downloader.readall()
+
+    def _maybe_landed(self) -> bool:
+        return retry.maybe_landed()
 
     # ------------------------------------------------------------------ reading
 
     def _first_chunk(self, op: str, path: str, length: int) -> Chunk | None:
-        """The first ranged GET; ``None`` for an empty blob. Raises for folders."""
+        """The first ranged GET; ``None`` for an empty blob. `NotFound` when nothing is
+        there, `IsAFolder` for a directory."""
         blob = self.ctx.blob(path)
-        try:
-            with translate(op, path):
-                try:
-                    chunk = fetch(blob, 0, length)
-                except HttpResponseError as exc:
-                    if azerr.is_missing(exc):
-                        raise self._missing(op, path) from None
-                    if azerr.status_of(exc) != 416:
-                        raise
-                    chunk = None  # 416: the blob is empty, or an HNS directory
-        except NotFound:
-            raise
+        with translate(op, path):
+            try:
+                chunk = fetch(blob, 0, length)
+            except HttpResponseError as exc:
+                if azerr.is_missing(exc):
+                    raise NotFound(f"{op} {path!r}: no such file", path=path) from None
+                if azerr.status_of(exc) != 416:
+                    raise
+                chunk = None  # 416: the blob is empty, or an HNS directory
         if chunk is None:
             props = self._properties(op, path)
             if props is None:
-                raise self._missing(op, path)
+                raise NotFound(f"{op} {path!r}: no such file", path=path)
             if is_folder_marker(props):
                 raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
             return None
@@ -212,48 +282,3 @@ class BlobDataStrategy(AzureStrategy):
             seekable=seekable,
             max_concurrency=self.ctx.transfer.max_concurrency,
         )
-
-    def _read_bytes(self, path: str) -> bytes:
-        blob = self.ctx.blob(path)
-        with translate("read_bytes", path):
-            try:
-                downloader = blob.download_blob(max_concurrency=self.ctx.transfer.max_concurrency)
-            except HttpResponseError as exc:
-                if azerr.is_missing(exc):
-                    raise self._missing("read_bytes", path) from None
-                raise
-            if is_folder_marker(downloader.properties):
-                raise IsAFolder(f"read_bytes {path!r}: is a folder", path=path, backend="azure")
-            return downloader.readall()
-
-    # ------------------------------------------------------------------ copy
-
-    def _server_copy(
-        self, op: str, source: BlobProperties, src: str, dst: str, *, overwrite: bool
-    ) -> None:
-        """Copy Blob pinned to the source's ETag, ``If-None-Match: *`` unless *overwrite*,
-        polled until it is no longer pending."""
-        target = self.ctx.blob(dst)
-        conditions: dict[str, Any] = {
-            "source_etag": source.etag,
-            "source_match_condition": MatchConditions.IfNotModified,
-        }
-        if not overwrite:
-            conditions["if_none_match"] = "*"
-        with translate(op, dst, create_only=not overwrite):
-            started = target.start_copy_from_url(self.ctx.blob(src).url, **conditions)
-            status, copy_id = started.get("copy_status"), started.get("copy_id")
-            while status == "pending":
-                time.sleep(_COPY_POLL_SECONDS)
-                props = target.get_blob_properties()
-                if props.copy.id != copy_id:
-                    raise PreconditionFailed(
-                        f"{op} {dst!r}: another copy replaced this one", path=dst, backend="azure"
-                    )
-                status = props.copy.status
-                if status == "success" and props.size != source.size:
-                    raise PreconditionFailed(
-                        f"{op} {dst!r}: copied size differs from the source", path=dst
-                    )
-        if status != "success":
-            raise RemoteStoreError(f"{op} {src!r} -> {dst!r}: copy ended {status!r}", path=dst)

@@ -17,8 +17,9 @@ from azure.core.exceptions import HttpResponseError
 
 from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.errors import translate
-from remote_store.backends.azure.strategy import AzureContext, folder_prefix, normalize_etag
+from remote_store.backends.azure.strategy import AzureContext, normalize_etag
 from remote_store.models import FileInfo, FolderEntry
+from remote_store.objectstore import folder_prefix
 
 #: A listed directory that is missing (404) or below a file (409): no folder, no entries.
 _NOT_A_DIRECTORY = frozenset({"PathNotFound", "PathConflict"})

@@ -52,14 +52,3 @@ def _delete_each(ctx: AzureContext, names: list[str], folder: str) -> int:
     with ThreadPoolExecutor(workers, thread_name_prefix="azure-delete") as pool:
         list(pool.map(one, names))
     return len(names)
-
-
-def delete_markers(ctx: AzureContext, names: list[str], folder: str) -> None:
-    """Delete folder markers one by one, deepest first; absent ones are fine."""
-    for name in sorted(set(names), key=lambda n: (n.rstrip("/").count("/"), len(n)), reverse=True):
-        with translate("delete_folder", folder):
-            try:
-                ctx.blob(name).delete_blob()
-            except HttpResponseError as exc:
-                if not azerr.is_missing(exc):
-                    raise

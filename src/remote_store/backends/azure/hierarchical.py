@@ -33,10 +33,10 @@ from azure.storage.blob import BlobProperties
 from remote_store import paths
 from remote_store.backends.azure import dfs_listing
 from remote_store.backends.azure import errors as azerr
-from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobDataStrategy
+from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobObjects, object_meta
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.reconcile import landed_copy, landed_rename
-from remote_store.backends.azure.strategy import file_info, is_folder_marker
+from remote_store.backends.azure.strategy import is_folder_marker, normalize_etag
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
     AlreadyExists,
@@ -63,7 +63,7 @@ _REFUSED_BY_NAMESPACE = frozenset(
 _ATTEMPTS = 3
 
 
-class HierarchicalStrategy(BlobDataStrategy):
+class HierarchicalStrategy(BlobObjects):
     """ADLS Gen2: a hierarchical namespace over the Blob (data) and DFS (namespace) APIs."""
 
     kind = "hierarchical"
@@ -71,24 +71,37 @@ class HierarchicalStrategy(BlobDataStrategy):
 
     # ------------------------------------------------------------------ probes
 
-    def _missing(self, op: str, path: str) -> RemoteStoreError:
+    def _missing(self, key: str) -> RemoteStoreError:
         # A directory answers HEAD and GET: what is not found is not there (or below a file).
-        return NotFound(f"{op} {path!r}: no such file", path=path, backend="azure")
+        return NotFound(f"{key!r}: no such file", path=key, backend="azure")
 
-    def _file(self, op: str, path: str) -> BlobProperties:
+    def _blob_file(self, op: str, path: str) -> BlobProperties:
         """One HEAD that must find a file."""
         props = self._properties(op, path)
         if props is None:
-            raise self._missing(op, path)
+            raise self._missing(path)
         if is_folder_marker(props):
             raise IsAFolder(f"{op} {path!r}: is a folder, not a file", path=path, backend="azure")
         return props
+
+    def _check_if_match(
+        self, op: str, path: str, props: BlobProperties, if_match: str | None
+    ) -> None:
+        """`PreconditionFailed` unless *props* (a HEAD of *path*) has the etag *if_match*."""
+        if if_match is not None and normalize_etag(props.etag) != if_match:
+            raise PreconditionFailed(
+                f"{op} {path!r}: the file changed (etag no longer {if_match!r})",
+                path=path,
+                backend="azure",
+            )
 
     def _filesystem(self) -> Any:
         assert self.ctx.filesystem is not None, "the backend supplies the Data Lake client"
         return self.ctx.filesystem()
 
-    def _write_refused(self, op: str, path: str, error: RemoteStoreError) -> RemoteStoreError:
+    def _write_refused(
+        self, path: str, error: RemoteStoreError, op: str = "write"
+    ) -> RemoteStoreError:
         """The precise error for a write to *path* the service refused with *error*.
 
         ``AlreadyExists`` or a namespace refusal may mean a directory sits at *path*
@@ -107,7 +120,7 @@ class HierarchicalStrategy(BlobDataStrategy):
     # ------------------------------------------------------------------ file queries
 
     def _get_file_info(self, path: str) -> FileInfo:
-        return file_info(path, self._file("get_file_info", path))
+        return object_meta(path, self._blob_file("get_file_info", path)).file_info()
 
     def _head(self, path: str) -> FileInfo | None:
         props = self._properties("head", path)
@@ -115,7 +128,7 @@ class HierarchicalStrategy(BlobDataStrategy):
             return None
         if is_folder_marker(props):
             raise IsAFolder(f"head {path!r}: is a folder", path=path, backend="azure")
-        return file_info(path, props)
+        return object_meta(path, props).file_info()
 
     def _is_file(self, path: str) -> bool:
         if not path:
@@ -140,7 +153,7 @@ class HierarchicalStrategy(BlobDataStrategy):
             if props is None:
                 if missing_ok:
                     return
-                raise self._missing("delete", path)
+                raise self._missing(path)
             if is_folder_marker(props):
                 raise IsAFolder(f"delete {path!r}: is a folder", path=path, backend="azure")
             self._check_if_match("delete", path, props, if_match)
@@ -156,7 +169,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                     if azerr.is_missing(exc):
                         if missing_ok:
                             return
-                        raise self._missing("delete", path) from None
+                        raise self._missing(path) from None
                     if azerr.status_of(exc) != 412 or if_match is not None:
                         raise
             # 412: the file was replaced since the HEAD; look again.
@@ -209,19 +222,19 @@ class HierarchicalStrategy(BlobDataStrategy):
     # ------------------------------------------------------------------ copy, move
 
     def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
-        source = self._file("copy", src)
+        source = self._blob_file("copy", src)
         try:
-            self._server_copy("copy", source, src, dst, overwrite=overwrite)
+            self._server_copy("copy", object_meta(src, source), dst, overwrite=overwrite)
         except AlreadyExists as error:
             # A retried Copy Blob may have met its own first attempt: see reconcile.py.
             if landed_copy(self.ctx.blob(dst), dst, source, self.ctx.blob(src).url):
                 return
-            refined = self._write_refused("copy", dst, error)
+            refined = self._write_refused(dst, error, "copy")
             if refined is error:
                 raise
             raise refined from error
         except (NotFound, InvalidPath) as error:
-            refined = self._write_refused("copy", dst, error)
+            refined = self._write_refused(dst, error, "copy")
             if refined is error:
                 raise
             raise refined from error
@@ -233,7 +246,7 @@ class HierarchicalStrategy(BlobDataStrategy):
         source: BlobProperties | None = None
         for _ in range(_ATTEMPTS):
             try:
-                source = self._file("move", src)
+                source = self._blob_file("move", src)
                 self._check_if_match("move", src, source, if_match)
                 if self._rename(src, dst, source, overwrite=overwrite):
                     return
@@ -277,7 +290,7 @@ class HierarchicalStrategy(BlobDataStrategy):
                         else:
                             raise
             except (InvalidPath, AlreadyExists) as error:
-                refined = self._write_refused("move", dst, error)
+                refined = self._write_refused(dst, error, "move")
                 if refined is error:
                     raise
                 raise refined from error

@@ -20,7 +20,7 @@ from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 from remote_store.backends.azure.reader import BlobReader
 from remote_store.capabilities import CapabilitySet
 from remote_store.errors import InvalidArgument
-from remote_store.models import ContentDigest, FileInfo
+from remote_store.models import ContentDigest
 from remote_store.operations import Operations
 from remote_store.streams import Sink
 
@@ -140,20 +140,6 @@ def is_folder_marker(props: BlobProperties | Mapping[str, Any]) -> bool:
     )
 
 
-def file_info(key: str, props: BlobProperties) -> FileInfo:
-    """`FileInfo` from blob properties, as HEAD or a listing returns them."""
-    settings = props.content_settings
-    return FileInfo(
-        path=key,
-        size=int(props.size or 0),
-        modified=props.last_modified,
-        etag=normalize_etag(props.etag),
-        digest=md5_digest(settings.content_md5 if settings else None),
-        content_type=settings.content_type if settings else None,
-        metadata=dict(props.metadata or {}),
-    )
-
-
 def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | None:
     """Refuse metadata Azure would reject, before any request is sent."""
     if metadata is None:
@@ -181,8 +167,3 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | None:
     if total > _METADATA_LIMIT:
         raise InvalidArgument(f"metadata is {total} bytes; Azure allows {_METADATA_LIMIT}")
     return dict(metadata)
-
-
-def folder_prefix(path: str) -> str:
-    """The blob-name prefix of everything below the folder *path*."""
-    return f"{path}/" if path else ""

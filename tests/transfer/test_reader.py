@@ -161,6 +161,7 @@ def drain(stream: io.RawIOBase, piece: int = 10_000) -> bytes:
 
 @pytest.mark.parametrize("concurrency", [1, 2, 4])
 def test_sequential_read_fetches_each_chunk_once_none_past_the_end(concurrency: int) -> None:
+    """REL-033."""
     data = os.urandom(10 * CHUNK + 1000)
     source = Source(data)
     with reader(source, concurrency=concurrency) as stream:
@@ -176,7 +177,7 @@ def test_sequential_read_fetches_each_chunk_once_none_past_the_end(concurrency: 
 
 @pytest.mark.parametrize("concurrency", [2, 3, 4])
 def test_read_ahead_keeps_max_concurrency_fetches_in_flight(concurrency: int) -> None:
-    """Depth max_concurrency - 1 ahead, plus the chunk the reader waits for: exactly
+    """REL-033: depth max_concurrency - 1 ahead, plus the chunk the reader waits for: exactly
     max_concurrency fetches run at once, never more."""
     data = os.urandom(12 * CHUNK)
     source = Source(data)
@@ -187,8 +188,9 @@ def test_read_ahead_keeps_max_concurrency_fetches_in_flight(concurrency: int) ->
 
 
 def test_each_fetch_is_a_call_of_its_own_unless_one_is_open() -> None:
-    """Read-ahead threads run in the caller's context: inside an open call they share its
-    deadline; outside, every chunk opens a call under the reader's policy."""
+    """REL-030, REL-033: read-ahead threads run in the caller's context: inside an open
+    call they share its deadline; outside, every chunk opens a call under the reader's
+    policy."""
     data = os.urandom(8 * CHUNK)
     policy = RetryPolicy(timeout=30.0)
     source = Source(data)
@@ -208,7 +210,7 @@ def test_each_fetch_is_a_call_of_its_own_unless_one_is_open() -> None:
 
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_an_object_replaced_mid_read_raises_precondition_failed(concurrency: int) -> None:
-    """Every fetch carries the first chunk's ETag: once the object changes, the reader
+    """REL-033: every fetch carries the first chunk's ETag: once the object changes, the reader
     raises where it reaches a chunk fetched after the change, and what it returned before
     is a prefix of the old version (never the new one's bytes)."""
     old = os.urandom(8 * CHUNK)
@@ -229,6 +231,7 @@ def test_an_object_replaced_mid_read_raises_precondition_failed(concurrency: int
 
 
 def test_a_forward_only_reader_refuses_to_seek() -> None:
+    """REL-033."""
     with reader(Source(b"x" * 10)) as stream:
         assert not stream.seekable()
         with pytest.raises(io.UnsupportedOperation):
@@ -237,6 +240,7 @@ def test_a_forward_only_reader_refuses_to_seek() -> None:
 
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_after_a_seek_fetches_start_small_and_double(concurrency: int) -> None:
+    """REL-033."""
     data = os.urandom(4 * MiB)
     source = Source(data)
     start = MiB + 12345
@@ -248,6 +252,7 @@ def test_after_a_seek_fetches_start_small_and_double(concurrency: int) -> None:
 
 
 def test_random_reads_fetch_first_span_and_nothing_ahead() -> None:
+    """REL-033."""
     data = os.urandom(4 * MiB)
     source = Source(data)
     offsets = [3 * MiB + 7, 2 * MiB + 100, MiB + 5000, 3 * MiB + 500_000]
@@ -259,6 +264,7 @@ def test_random_reads_fetch_first_span_and_nothing_ahead() -> None:
 
 
 def test_a_large_read_after_a_seek_fetches_its_size() -> None:
+    """REL-033."""
     data = os.urandom(3 * MiB)
     source = Source(data)
     with reader(source, chunk=MiB, seekable=True) as stream:
@@ -268,6 +274,7 @@ def test_a_large_read_after_a_seek_fetches_its_size() -> None:
 
 
 def test_seeks_within_and_away_from_the_read_ahead() -> None:
+    """REL-033."""
     data = os.urandom(16 * CHUNK)
     source = Source(data)
     with reader(source, concurrency=4, seekable=True) as stream:
@@ -293,7 +300,7 @@ def test_seeks_within_and_away_from_the_read_ahead() -> None:
 
 @pytest.mark.parametrize("concurrency", [1, 4, 8])
 def test_a_sequential_read_reuses_its_chunk_buffers(concurrency: int) -> None:
-    """A chunk's mapped buffer, once read, holds a later chunk: 20 chunks allocate at most
+    """REL-033: a chunk's mapped buffer, once read, holds a later chunk: 20 chunks allocate at most
     max_concurrency + 1 buffers of a chunk's size."""
     data = os.urandom(20 * MiB + 1000)
     source = Source(data)
@@ -310,6 +317,7 @@ def test_a_sequential_read_reuses_its_chunk_buffers(concurrency: int) -> None:
 
 
 def test_write_to_hands_the_sink_each_chunk_and_releases_it() -> None:
+    """REL-033."""
     data = os.urandom(3 * CHUNK + 10)
     kept: list[Any] = []
     sizes: list[int] = []
@@ -337,6 +345,7 @@ def test_write_to_hands_the_sink_each_chunk_and_releases_it() -> None:
 
 
 def test_close_waits_for_the_read_ahead_in_flight() -> None:
+    """REL-033."""
     data = os.urandom(16 * CHUNK)
     source = Source(data)
     source.gate = threading.Event()
@@ -371,6 +380,7 @@ def body(data: bytes, cut_after: int | None = None, piece: int = 7) -> Iterable[
 
 
 def test_fill_resumes_a_cut_or_short_body_where_it_stopped() -> None:
+    """REL-033."""
     data = os.urandom(100)
     resumed: list[int] = []
 
@@ -387,6 +397,7 @@ def test_fill_resumes_a_cut_or_short_body_where_it_stopped() -> None:
 
 
 def test_fill_gives_up_after_its_resumes() -> None:
+    """REL-033."""
     data = os.urandom(100)
     resumed: list[int] = []
 
@@ -408,6 +419,8 @@ def test_fill_gives_up_after_its_resumes() -> None:
 
 
 def test_fill_lets_other_errors_through() -> None:
+    """REL-033."""
+
     def broken() -> Iterator[bytes]:
         yield b"abc"
         raise KeyError("not a cut")
@@ -417,6 +430,7 @@ def test_fill_lets_other_errors_through() -> None:
 
 
 def test_total_size_reads_content_range() -> None:
+    """REL-033."""
     assert total_size("bytes 0-1023/4096", 1024) == 4096
     assert total_size("bytes 0-1023/*", 1024) == 1024
     assert total_size(None, 7) == 7

@@ -25,12 +25,14 @@ class Check:
 
 
 def test_outside_a_call_the_service_is_not_asked() -> None:
+    """REL-032."""
     check = Check({"etag": "x"})
     assert landed(check, "write 'k'") is None
     assert check.calls == 0
 
 
 def test_a_call_without_an_uncertain_retry_does_not_ask() -> None:
+    """REL-032."""
     check = Check(True)
     with call_scope(POLICY) as call:
         assert call is not None
@@ -44,6 +46,7 @@ def test_a_call_without_an_uncertain_retry_does_not_ask() -> None:
 def test_after_an_uncertain_retry_the_check_decides(
     answer: object, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """REL-032."""
     check = Check(answer)
     log = logging.getLogger("tests.transfer.reconcile")
     with call_scope(POLICY), caplog.at_level(logging.INFO, logger=log.name):

@@ -115,6 +115,7 @@ def run(clock: Clock, script: Script, rules: RetryPolicy) -> tuple[Answer, Call]
 def test_success_after_failures_returns_the_answer_after_the_policy_backoff(
     clock: Clock,
 ) -> None:
+    """REL-031."""
     script = Script(clock, Answer(503), Refused(), Answer(200))
     answer, call = run(clock, script, policy())
     assert answer == Answer(200)
@@ -126,6 +127,7 @@ def test_success_after_failures_returns_the_answer_after_the_policy_backoff(
 def test_attempts_are_exhausted_then_the_last_answer_is_returned_and_described(
     clock: Clock,
 ) -> None:
+    """REL-031."""
     script = Script(clock, Answer(503), cost=0.5)
     answer, call = run(clock, script, policy(attempts=3))
     assert answer == Answer(503)
@@ -136,6 +138,7 @@ def test_attempts_are_exhausted_then_the_last_answer_is_returned_and_described(
 
 
 def test_the_last_exception_is_raised_when_attempts_run_out(clock: Clock) -> None:
+    """REL-031."""
     script = Script(clock, Refused("first"), Refused("second"))
     with pytest.raises(Refused, match="second"):
         run(clock, script, policy(attempts=2))
@@ -144,6 +147,7 @@ def test_the_last_exception_is_raised_when_attempts_run_out(clock: Clock) -> Non
 
 @pytest.mark.parametrize("outcome", [Answer(404), Answer(501), ValueError("bug")])
 def test_what_classify_refuses_is_sent_once(clock: Clock, outcome: Answer | Exception) -> None:
+    """REL-031."""
     script = Script(clock, outcome, Answer(200))
     if isinstance(outcome, Exception):
         with pytest.raises(ValueError, match="bug"):
@@ -155,6 +159,7 @@ def test_what_classify_refuses_is_sent_once(clock: Clock, outcome: Answer | Exce
 
 
 def test_a_body_that_cannot_be_rewound_is_not_sent_again(clock: Clock) -> None:
+    """REL-031."""
     script = Script(clock, Answer(503), Answer(200))
     with call_scope(policy(), clock) as call:
         assert call is not None
@@ -183,6 +188,7 @@ def test_a_body_that_cannot_be_rewound_is_not_sent_again(clock: Clock) -> None:
 def test_retry_after_is_honoured_up_to_backoff_max(
     clock: Clock, headers: dict[str, str], expected: float
 ) -> None:
+    """REL-031."""
     lowered = {name.lower(): value for name, value in headers.items()}
     script = Script(clock, Answer(429, lowered), Answer(200))
     assert run(clock, script, policy())[0] == Answer(200)
@@ -190,6 +196,7 @@ def test_retry_after_is_honoured_up_to_backoff_max(
 
 
 def test_retry_after_reads_every_form() -> None:
+    """REL-031."""
     assert retry_after({"retry-after-ms": "250"}) == 0.25
     assert retry_after({"x-ms-retry-after-ms": "1000"}) == 1.0
     assert retry_after({"retry-after": "7"}) == 7.0
@@ -203,6 +210,7 @@ def test_retry_after_reads_every_form() -> None:
 
 
 def test_retryable_statuses() -> None:
+    """REL-002, REL-031."""
     retried = [s for s in range(100, 600) if retryable_status(s)]
     assert retried == [408, 429, 500, 502, 503, 504, *range(506, 600)]
     assert not retryable_status(None)
@@ -212,7 +220,7 @@ def test_retryable_statuses() -> None:
 
 
 def test_no_request_or_sleep_crosses_the_deadline(clock: Clock) -> None:
-    """Each attempt costs 0.4 s, each backoff 0.3 s, the deadline is 1.5 s: attempts start
+    """REL-031: each attempt costs 0.4 s, each backoff 0.3 s, the deadline is 1.5 s: attempts start
     at 0, 0.7 and 1.4 s; after the third, no wait fits in what is left, so the loop stops
     (no fourth request past the deadline, no DeadlineExceeded)."""
     rules = policy(attempts=10, backoff_base=0.3, backoff_max=0.3, timeout=1.5)
@@ -229,6 +237,7 @@ def test_no_request_or_sleep_crosses_the_deadline(clock: Clock) -> None:
 
 
 def test_the_remaining_time_is_handed_to_each_attempt(clock: Clock) -> None:
+    """REL-031."""
     rules = policy(backoff_base=0.25, backoff_max=0.25, timeout=10.0)
     script = Script(clock, Answer(500), Answer(500), Answer(200), cost=1.0)
     run(clock, script, rules)
@@ -236,6 +245,7 @@ def test_the_remaining_time_is_handed_to_each_attempt(clock: Clock) -> None:
 
 
 def test_an_expired_call_raises_deadline_exceeded_before_sending(clock: Clock) -> None:
+    """REL-031."""
     rules = policy(timeout=5.0)
     script = Script(clock, Answer(200))
     with call_scope(rules, clock) as call, pytest.raises(DeadlineExceeded, match="5 s"):
@@ -246,7 +256,7 @@ def test_an_expired_call_raises_deadline_exceeded_before_sending(clock: Clock) -
 
 
 def test_one_call_is_shared_by_every_request_in_it(clock: Clock) -> None:
-    """The deadline is the call's, not each request's: the second request starts with what
+    """REL-030: the deadline is the call's, not each request's: the second request starts with what
     the first left."""
     rules = policy(timeout=10.0)
     first = Script(clock, Answer(200), cost=3.0)
@@ -262,6 +272,7 @@ def test_one_call_is_shared_by_every_request_in_it(clock: Clock) -> None:
 
 
 def test_renew_restarts_the_deadline(clock: Clock) -> None:
+    """REL-030."""
     with call_scope(policy(timeout=10.0), clock) as call:
         assert call is not None
         clock.now += 8.0
@@ -280,6 +291,7 @@ def test_renew_restarts_the_deadline(clock: Clock) -> None:
 def test_a_retry_after_a_lost_answer_or_an_error_status_may_have_landed(
     clock: Clock, first: Answer | Exception, landed: bool
 ) -> None:
+    """REL-031."""
     script = Script(clock, first, Answer(200))
     with call_scope(policy(), clock) as call:
         assert not maybe_landed()
@@ -290,6 +302,7 @@ def test_a_retry_after_a_lost_answer_or_an_error_status_may_have_landed(
 
 
 def test_a_request_not_retried_is_never_uncertain(clock: Clock) -> None:
+    """REL-031."""
     script = Script(clock, Answer(503))
     with call_scope(policy(attempts=1), clock):
         call_with_retries(script, policy=policy(attempts=1), classify=classify)
@@ -297,6 +310,7 @@ def test_a_request_not_retried_is_never_uncertain(clock: Clock) -> None:
 
 
 def test_a_loop_outside_any_call_opens_its_own() -> None:
+    """REL-030."""
     seen: list[Call | None] = []
 
     def send(remaining: float | None) -> Answer:

@@ -139,6 +139,7 @@ class Reads(io.RawIOBase):
 @pytest.mark.parametrize("size", [0, 1, SINGLE])
 @pytest.mark.parametrize("as_stream", [False, True], ids=["bytes", "stream"])
 def test_content_up_to_single_put_size_is_one_whole_put(size: int, as_stream: bool) -> None:
+    """REL-034."""
     data = os.urandom(size)
     target = Target()
     send(target, Reads(data) if as_stream else data)
@@ -150,6 +151,7 @@ def test_content_up_to_single_put_size_is_one_whole_put(size: int, as_stream: bo
 @pytest.mark.parametrize("as_stream", [False, True], ids=["bytes", "stream"])
 @pytest.mark.parametrize("most", [None, 5000], ids=["whole-reads", "short-reads"])
 def test_larger_content_is_parts_committed_in_order(as_stream: bool, most: int | None) -> None:
+    """REL-034."""
     data = os.urandom(5 * PART + 123)
     target = Target()
     send(target, Reads(data, most) if as_stream else data)
@@ -184,7 +186,7 @@ class Recording:
 
 
 def test_the_digest_is_computed_in_order_by_one_thread_of_its_own() -> None:
-    """The digest algorithm is the backend's choice; one thread (named after it) hashes
+    """REL-034: the digest algorithm is the backend's choice; one thread (named after it) hashes
     the parts in order while others send them."""
     data = os.urandom(9 * PART + 5)
     target = Target()
@@ -206,7 +208,7 @@ def test_the_digest_is_computed_in_order_by_one_thread_of_its_own() -> None:
 
 @pytest.mark.parametrize("staged", [False, True], ids=["whole-put", "parts"])
 def test_a_buffer_the_writer_reuses_does_not_change_what_is_sent(staged: bool) -> None:
-    """A writer may change its buffer once feed() returns: what was fed is what lands,
+    """REL-034: a writer may change its buffer once feed() returns: what was fed is what lands,
     though it waits in memory (less than a part) until finish()."""
     target = Target()
     parts = uploader(target)
@@ -222,7 +224,8 @@ def test_a_buffer_the_writer_reuses_does_not_change_what_is_sent(staged: bool) -
 
 
 def test_parts_are_staged_in_the_callers_call() -> None:
-    """Part threads run in a copy of the caller's context: they share its deadline."""
+    """REL-030, REL-034: part threads run in a copy of the caller's context: they share
+    its deadline."""
     target = Target()
     with call_scope(RetryPolicy(timeout=30.0)) as call:
         send(target, os.urandom(4 * PART))
@@ -234,7 +237,7 @@ def test_parts_are_staged_in_the_callers_call() -> None:
 
 @pytest.mark.parametrize("concurrency", [2, 3, 4])
 def test_at_most_max_concurrency_parts_are_held(concurrency: int) -> None:
-    """With every part held in flight, the source is read no further than
+    """REL-034: with every part held in flight, the source is read no further than
     max_concurrency parts (those in flight, the last one read among them): the next part
     is read only once a slot is free. Never more than max_concurrency are sent at once."""
     data = os.urandom(12 * PART)
@@ -256,6 +259,7 @@ def test_at_most_max_concurrency_parts_are_held(concurrency: int) -> None:
 
 
 def test_too_many_parts_are_refused_before_they_are_sent() -> None:
+    """REL-034."""
     target = Target()
     with pytest.raises(InvalidArgument, match=r"more than 3 parts of 16384 bytes; raise it"):
         send(target, os.urandom(4 * PART), max_parts=3, hint="raise it")
@@ -267,6 +271,7 @@ def test_too_many_parts_are_refused_before_they_are_sent() -> None:
 
 
 def test_abort_commits_nothing_and_waits_for_parts_in_flight() -> None:
+    """REL-034."""
     target = Target()
     parts = uploader(target)
     parts.feed(os.urandom(3 * PART))
@@ -279,6 +284,7 @@ def test_abort_commits_nothing_and_waits_for_parts_in_flight() -> None:
 
 
 def test_abort_before_any_part_tells_the_target_nothing() -> None:
+    """REL-034."""
     target = Target()
     parts = uploader(target)
     parts.feed(b"small")
@@ -287,6 +293,8 @@ def test_abort_before_any_part_tells_the_target_nothing() -> None:
 
 
 def test_a_failing_source_aborts_the_upload() -> None:
+    """REL-034."""
+
     class Failing(io.RawIOBase):
         def __init__(self) -> None:
             self.reads = 0
@@ -310,6 +318,7 @@ def test_a_failing_source_aborts_the_upload() -> None:
 
 @pytest.mark.parametrize("at", [1, 5], ids=["while-feeding", "in-finish"])
 def test_a_failed_part_aborts_and_commits_nothing(at: int) -> None:
+    """REL-034."""
     target = Target()
     target.fail_at = at
     with pytest.raises(BackendUnavailable, match=f"part {at} failed"):
@@ -319,6 +328,8 @@ def test_a_failed_part_aborts_and_commits_nothing(at: int) -> None:
 
 
 def test_a_failed_commit_aborts_once() -> None:
+    """REL-034."""
+
     class Refusing(Target):
         def commit(self, parts: list[str], digest: bytes, size: int) -> WriteResult:
             raise AlreadyExists("k exists")
@@ -336,6 +347,7 @@ def test_a_failed_commit_aborts_once() -> None:
 
 
 def test_atomic_writer_commits_on_commit_and_never_on_discard() -> None:
+    """REL-034."""
     data = os.urandom(3 * PART + 7)
     target = Target()
     writer = AtomicWriter(uploader(target))
@@ -356,6 +368,8 @@ def test_atomic_writer_commits_on_commit_and_never_on_discard() -> None:
 
 
 def test_atomic_writer_passes_errors_through_refine() -> None:
+    """REL-034."""
+
     class Refusing(Target):
         def put_whole(self, data: bytes, digest: bytes) -> WriteResult:
             raise AlreadyExists("k exists", path="k")

@@ -28,7 +28,7 @@ from remote_store.transfer.reader import (
     total_size,
 )
 
-__all__ = ["FIRST_SPAN", "RESUMES", "THREAD_NAME", "BlobReader", "Chunk", "fetch"]
+__all__ = ["FIRST_SPAN", "RESUMES", "THREAD_NAME", "BlobReader", "Buffer", "Chunk", "fetch"]
 
 #: The name prefix of a reader's read-ahead threads.
 THREAD_NAME = "azure-read-ahead"

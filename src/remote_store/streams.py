@@ -46,15 +46,22 @@ def iter_chunks(content: WritableContent, chunk_size: int = DEFAULT_CHUNK_SIZE) 
         for start in range(0, len(view), chunk_size):
             yield bytes(view[start : start + chunk_size])
         return
+    for chunk in read_chunks(content, chunk_size):
+        yield bytes(chunk)
+
+
+def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    """Yield what ``stream.read(chunk_size)`` returns, as it returns it (no copy), until
+    it returns nothing; `InvalidArgument` if it returns something other than bytes."""
     while True:
-        chunk = content.read(chunk_size)
+        chunk = stream.read(chunk_size)
         if not chunk:
             return
         if not isinstance(chunk, bytes | bytearray | memoryview):
             raise InvalidArgument(
                 f"stream returned {type(chunk).__name__} from read(); expected bytes"
             )
-        yield bytes(chunk)
+        yield chunk
 
 
 def known_length(content: WritableContent) -> int | None:

@@ -20,10 +20,10 @@ from azure.storage.blob import BlobServiceClient
 
 from remote_store.backends.azure import AzureBackend
 from remote_store.backends.azure import reader as reader_module
-from remote_store.backends.azure.prefetch import THREAD_NAME, ReadAhead
-from remote_store.backends.azure.reader import FIRST_SPAN
+from remote_store.backends.azure.reader import FIRST_SPAN, THREAD_NAME
 from remote_store.errors import InvalidArgument, PreconditionFailed
 from remote_store.store import Store
+from remote_store.transfer.prefetch import ReadAhead
 from tests.azure.conftest import BackendFactory
 from tests.azure.wire import CHUNK, WAIT, Wire
 from tests.azure_support import Azurite

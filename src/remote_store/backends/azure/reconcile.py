@@ -1,11 +1,7 @@
-"""After a retry: was the conflict with our own first attempt?
+"""After a retry: was the conflict with our own first attempt? What to compare on Azure.
 
-A conditional request whose answer was lost (or replaced by an error status) may have taken
-effect. The retry policy sends it again, and the second attempt then meets the first one's
-effect: a create-only write gets ``409 BlobAlreadyExists``, a compare-and-swap write ``412``,
-a rename or a delete ``404`` for a source that is already gone. Reporting that as a failure
-would be a lie, so when `retry.maybe_landed` says the call retried such a request, one HEAD
-decides:
+`remote_store.transfer.reconcile.landed` decides whether to look at all (only when the
+call retried a request that may have landed, see REL-007); here is what one HEAD compares:
 
 * a write is ours when the blob has the size, Content-MD5 and metadata we sent (the MD5 is
   computed while the content streams out, so it identifies the bytes);
@@ -14,10 +10,9 @@ decides:
 * a rename is ours when the source is gone and the target carries the source's ETag (an
   HNS rename keeps it).
 
-Without a retry that may have landed, a conflict is reported as it is. The one ambiguity
-left: another writer who stored byte-identical content with identical metadata in the same
-instant is taken for our own attempt, so the call succeeds and the blob holds exactly what
-the caller asked for.
+The one ambiguity left: another writer who stored byte-identical content with identical
+metadata in the same instant is taken for our own attempt, so the call succeeds and the
+blob holds exactly what the caller asked for.
 """
 
 from __future__ import annotations
@@ -30,8 +25,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobClient, BlobProperties
 
 from remote_store.backends.azure import errors as azerr
-from remote_store.backends.azure import retry
 from remote_store.backends.azure.errors import translate
+from remote_store.transfer.reconcile import landed
 
 log = logging.getLogger("remote_store.azure")
 
@@ -60,44 +55,49 @@ def landed_write(
 ) -> dict[str, Any] | None:
     """The commit response our own earlier attempt would have had, or ``None`` when the
     conflict is real (or no retry of this call may have landed)."""
-    if not retry.maybe_landed():
-        return None
-    props = _head(blob, "write", key)
-    if props is None or props.size != size or _md5(props) != bytes(md5):
-        return None
-    if _folded(props.metadata) != _folded(metadata):
-        return None
-    log.info("write %r: a retried commit met its own first attempt; the write landed", key)
-    return {
-        "etag": props.etag,
-        "last_modified": props.last_modified,
-        "version_id": getattr(props, "version_id", None),
-    }
+
+    def ours() -> dict[str, Any] | None:
+        props = _head(blob, "write", key)
+        if props is None or props.size != size or _md5(props) != bytes(md5):
+            return None
+        if _folded(props.metadata) != _folded(metadata):
+            return None
+        return {
+            "etag": props.etag,
+            "last_modified": props.last_modified,
+            "version_id": getattr(props, "version_id", None),
+        }
+
+    return landed(ours, f"write {key!r}", log)
 
 
 def landed_copy(target: BlobClient, dst: str, source: BlobProperties, source_url: str) -> bool:
     """Whether *target* is the finished copy of *source* that our retried Copy Blob made."""
-    if not retry.maybe_landed():
-        return False
-    props = _head(target, "copy", dst)
-    if props is None or props.copy is None:
-        return False
-    copied_from = (props.copy.source or "").split("?", 1)[0]
-    return (
-        copied_from == source_url.split("?", 1)[0]
-        and props.copy.status == "success"
-        and props.size == source.size
-        and _md5(props) == _md5(source)
-    )
+
+    def ours() -> bool:
+        props = _head(target, "copy", dst)
+        if props is None or props.copy is None:
+            return False
+        copied_from = (props.copy.source or "").split("?", 1)[0]
+        return (
+            copied_from == source_url.split("?", 1)[0]
+            and props.copy.status == "success"
+            and props.size == source.size
+            and _md5(props) == _md5(source)
+        )
+
+    return bool(landed(ours, f"copy {dst!r}", log))
 
 
 def landed_rename(
     source_blob: BlobClient, target: BlobClient, dst: str, source: BlobProperties
 ) -> bool:
     """Whether our retried rename of the file *source* describes to *dst* already happened."""
-    if not retry.maybe_landed():
-        return False
-    if _head(source_blob, "move", dst) is not None:
-        return False
-    moved = _head(target, "move", dst)
-    return moved is not None and moved.etag == source.etag
+
+    def ours() -> bool:
+        if _head(source_blob, "move", dst) is not None:
+            return False
+        moved = _head(target, "move", dst)
+        return moved is not None and moved.etag == source.etag
+
+    return bool(landed(ours, f"move {dst!r}", log))

@@ -1,4 +1,4 @@
-"""Read-ahead for `BlobReader`: the next ranges of a sequential read, loaded in a small
+"""Read-ahead for `RangeReader`: the next ranges of a sequential read, loaded in a small
 thread pool while the caller consumes the current one."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-THREAD_NAME = "azure-read-ahead"
+#: The prefix of the pool's thread names when the caller names none.
+THREAD_NAME = "read-ahead"
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,18 @@ class ReadAhead(Generic[T]):
     """Up to *depth* consecutive ranges, each loaded by ``load(offset, length)`` in a pool
     of *depth* + 1 threads, created on first use: the range the reader has taken and waits
     for still holds a thread while the next *depth* load (with *depth* threads, one fewer
-    request was in flight than the reader's ``max_concurrency``).
+    request was in flight than the reader's ``max_concurrency``). Their names start with
+    *thread_name*.
 
     *load* must not hold the reader: a worker dropping the last reference to it would run
     its ``close()``, which joins the workers, in a worker."""
 
-    def __init__(self, load: Callable[[int, int], T], depth: int) -> None:
+    def __init__(
+        self, load: Callable[[int, int], T], depth: int, *, thread_name: str = THREAD_NAME
+    ) -> None:
         self._load = load
         self._depth = depth
+        self._thread_name = thread_name
         self._pending: deque[Pending[T]] = deque()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -80,5 +85,5 @@ class ReadAhead(Generic[T]):
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._depth + 1, thread_name_prefix=THREAD_NAME)
+            self._pool = ThreadPoolExecutor(self._depth + 1, thread_name_prefix=self._thread_name)
         return self._pool

@@ -1,0 +1,1 @@
+"""The contract kernel: every backend, called directly, keeps the Store's contract."""

@@ -1,23 +1,17 @@
 """The contract kernel: every public method of every backend checks its call once, the same
-way, then calls a hook (`remote_store.operations`).
-
-What the kernel enforces, for a `Store` and for a backend called directly alike: path
-normalisation and validation (`remote_store.paths`), refusal of the root where the contract
-refuses it, argument checks (content, sinks, flags, etags, metadata, listing options), the
-capability an argument needs (``if_match``: ``CONDITIONAL_WRITE``; ``metadata``:
-``USER_METADATA``), a move or copy onto itself, the closed state, one deadline per call
-where the backend has one, and the error boundary: nothing but `remote_store.errors`
-escapes. Subclasses implement hooks; the public methods are final.
+way for a `Store` and for a backend called directly, then calls a hook
+(`remote_store.operations`). What it checks: sdd/specs/005-object-store-core.md, KRN-*.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from types import TracebackType
-from typing import Any, BinaryIO, ClassVar, Literal, TypeVar, final
+from contextlib import AbstractContextManager
+from typing import Any, BinaryIO, ClassVar, TypeVar, final
 
 from remote_store import _listing, globbing, paths
+from remote_store._boundary import Boundary, atomic_writer, translated_lazily, unexpected
 from remote_store._guard import CallerSink, SinkFailed
 from remote_store._preconditions import check_flag, check_if_match, check_write_options
 from remote_store.capabilities import Capability, CapabilitySet
@@ -39,43 +33,6 @@ Item = TypeVar("Item")
 __all__ = ["SPOOL_LIMIT", "Backend"]
 
 
-class _Boundary:
-    """The error boundary around one public call: a closed backend refuses it, the call
-    runs within the backend's deadline scope, and any exception that is not a library
-    error becomes one (the original kept as ``__cause__``). A caller's sink failing passes
-    through untouched."""
-
-    __slots__ = ("_backend", "_scope")
-
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
-        self._scope: AbstractContextManager[object] | None = None
-
-    def __enter__(self) -> None:
-        backend = self._backend
-        backend._check_open()
-        self._scope = backend._call_scope()
-        if self._scope is not None:
-            self._scope.__enter__()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> Literal[False]:
-        if self._scope is not None:
-            self._scope.__exit__(kind, error, traceback)
-        if error is None or not isinstance(error, Exception):
-            return False
-        if isinstance(error, RemoteStoreError | SinkFailed):
-            return False
-        name = self._backend.name
-        raise RemoteStoreError(
-            f"{name} backend failed unexpectedly: {type(error).__name__}", backend=name
-        ) from error
-
-
 class Backend(Operations):
     """A storage adapter. Subclass it, implement the hooks of `Operations` your
     capabilities need, and declare what you honour in `supported_capabilities` (per
@@ -86,7 +43,7 @@ class Backend(Operations):
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet()
     #: Whether a closed instance refuses further calls (`BackendUnavailable`).
     close_is_terminal: ClassVar[bool] = True
-    _closed: bool = False
+    __closed: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -135,30 +92,21 @@ class Backend(Operations):
 
     # ------------------------------------------------------------------ kernel helpers
 
-    def _boundary(self) -> _Boundary:
-        return _Boundary(self)
+    def __boundary(self) -> Boundary:
+        return Boundary(self.name, self.__check_open, self._call_scope)
 
-    def _check_open(self) -> None:
-        if self._closed and self.close_is_terminal:
+    def __check_open(self) -> None:
+        if self.__closed and self.close_is_terminal:
             raise BackendUnavailable(
                 f"the {self.name} backend is closed", backend=self.name, retryable=False
             )
 
-    def _require(self, capability: Capability) -> None:
+    def __require(self, capability: Capability) -> None:
         self.capabilities.require(capability, backend=self.name)
 
-    def _lazy(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
-        """An iterator that runs *produce* on first use, within the error boundary (each
-        page a lazy listing fetches later is its own call)."""
-        try:
-            yield from produce()
-        except (RemoteStoreError, SinkFailed):
-            raise
-        except Exception as error:
-            raise RemoteStoreError(
-                f"{self.name} backend failed unexpectedly: {type(error).__name__}",
-                backend=self.name,
-            ) from error
+    def __lazy(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+        # Each page a lazy listing fetches later is its own call.
+        return translated_lazily(self.name, produce)
 
     # ================================================================== files: reading
 
@@ -166,14 +114,14 @@ class Backend(Operations):
     def read(self, path: str) -> BinaryIO:
         """Open the file at *path* as a forward-only binary stream."""
         key = paths.normalize(path, allow_root=False)
-        with self._boundary():
+        with self.__boundary():
             return self._operations()._read(key)
 
     @final
     def read_bytes(self, path: str) -> bytes:
         """The whole content of the file at *path*."""
         key = paths.normalize(path, allow_root=False)
-        with self._boundary():
+        with self.__boundary():
             return self._operations()._read_bytes(key)
 
     @final
@@ -182,10 +130,10 @@ class Backend(Operations):
         An exception raised by *sink* reaches the caller as it was."""
         key = paths.normalize(path, allow_root=False)
         if isinstance(sink, CallerSink):  # a Store marked it, and unwraps its failures
-            with self._boundary():
+            with self.__boundary():
                 return self._operations()._read_to(key, sink)
         try:
-            with self._boundary():
+            with self.__boundary():
                 return self._operations()._read_to(key, CallerSink(sink))
         except SinkFailed as failed:
             error = failed.error
@@ -195,7 +143,7 @@ class Backend(Operations):
     def read_seekable(self, path: str) -> BinaryIO:
         """A seekable binary stream over the file at *path*."""
         key = paths.normalize(path, allow_root=False)
-        with self._boundary():
+        with self.__boundary():
             return self._operations()._read_seekable(key)
 
     # ================================================================== files: writing
@@ -213,13 +161,7 @@ class Backend(Operations):
         """Write *content* (bytes or a binary stream) to *path*. ``overwrite=False`` fails
         with `AlreadyExists` if a file is there, decided atomically; ``if_match=etag`` (with
         ``overwrite=True``) replaces only that version of the file."""
-        key = paths.normalize(path, allow_root=False)
-        check_content(content)
-        check_write_options(overwrite, metadata, if_match, self._require)
-        with self._boundary():
-            return self._operations()._write(
-                key, content, overwrite=overwrite, metadata=metadata, if_match=if_match
-            )
+        return self.__write(path, content, overwrite, metadata, if_match, atomic=False)
 
     @final
     def write_atomic(
@@ -232,13 +174,25 @@ class Backend(Operations):
         if_match: str | None = None,
     ) -> WriteResult:
         """`write`, so that readers see the old content or the new, never a part."""
+        return self.__write(path, content, overwrite, metadata, if_match, atomic=True)
+
+    def __write(
+        self,
+        path: str,
+        content: WritableContent,
+        overwrite: bool,
+        metadata: Mapping[str, str] | None,
+        if_match: str | None,
+        *,
+        atomic: bool,
+    ) -> WriteResult:
         key = paths.normalize(path, allow_root=False)
         check_content(content)
-        check_write_options(overwrite, metadata, if_match, self._require)
-        with self._boundary():
-            return self._operations()._write_atomic(
-                key, content, overwrite=overwrite, metadata=metadata, if_match=if_match
-            )
+        check_write_options(overwrite, metadata, if_match, self.__require)
+        with self.__boundary():
+            operations = self._operations()
+            hook = operations._write_atomic if atomic else operations._write
+            return hook(key, content, overwrite=overwrite, metadata=metadata, if_match=if_match)
 
     @final
     def open_atomic(
@@ -253,33 +207,15 @@ class Backend(Operations):
         cleanly; an exception inside the block leaves *path* untouched and reaches the
         caller unchanged."""
         key = paths.normalize(path, allow_root=False)
-        check_write_options(overwrite, metadata, if_match, self._require)
-        return self._atomic_writer(key, overwrite, metadata, if_match)
-
-    @contextmanager
-    def _atomic_writer(
-        self, key: str, overwrite: bool, metadata: Mapping[str, str] | None, if_match: str | None
-    ) -> Iterator[BinaryIO]:
-        # The set-up and the commit are each one call (one deadline); the writes between
-        # are the caller's. Only the backend's own failures are translated.
-        with self._boundary():
-            manager = self._operations()._open_atomic(
-                key, overwrite=overwrite, metadata=metadata, if_match=if_match
-            )
-            stream = manager.__enter__()
-        try:
-            yield stream
-        except BaseException as error:
-            try:
-                with self._boundary():
-                    manager.__exit__(type(error), error, error.__traceback__)
-            except BaseException as cleanup_error:
-                if cleanup_error is not error:
-                    raise cleanup_error from error
-            raise
-        else:
-            with self._boundary():
-                manager.__exit__(None, None, None)
+        check_write_options(overwrite, metadata, if_match, self.__require)
+        opened = functools.partial(
+            self._operations()._open_atomic,
+            key,
+            overwrite=overwrite,
+            metadata=metadata,
+            if_match=if_match,
+        )
+        return atomic_writer(self.__boundary, opened)
 
     # ================================================================== files: the rest
 
@@ -289,43 +225,43 @@ class Backend(Operations):
         *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
         key = paths.normalize(path, allow_root=False)
         check_flag("missing_ok", missing_ok)
-        check_if_match(if_match, self._require)
-        with self._boundary():
+        check_if_match(if_match, self.__require)
+        with self.__boundary():
             self._operations()._delete(key, missing_ok=missing_ok, if_match=if_match)
 
     @final
     def get_file_info(self, path: str) -> FileInfo:
         """Size, modification time, etag, digest and metadata of the file at *path*."""
         key = paths.normalize(path, allow_root=False)
-        with self._boundary():
+        with self.__boundary():
             return self._operations()._get_file_info(key)
 
     @final
     def head(self, path: str) -> FileInfo | None:
         """`get_file_info`, or ``None`` when no file is at *path*."""
         key = paths.normalize(path, allow_root=False)
-        with self._boundary():
+        with self.__boundary():
             return self._operations()._head(key)
 
     @final
     def exists(self, path: str) -> bool:
         """Whether a file or folder exists at *path* (the root always does)."""
         key = paths.normalize(path)
-        with self._boundary():
+        with self.__boundary():
             return not key or self._operations()._exists(key)
 
     @final
     def is_file(self, path: str) -> bool:
         """Whether a file exists at *path*."""
         key = paths.normalize(path)
-        with self._boundary():
+        with self.__boundary():
             return bool(key) and self._operations()._is_file(key)
 
     @final
     def is_folder(self, path: str) -> bool:
         """Whether a folder exists at *path* (the root always does)."""
         key = paths.normalize(path)
-        with self._boundary():
+        with self.__boundary():
             return not key or self._operations()._is_folder(key)
 
     @final
@@ -334,10 +270,10 @@ class Backend(Operations):
         is known to be a file."""
         src_key = paths.normalize(src, allow_root=False)
         dst_key = paths.normalize(dst, allow_root=False)
-        with self._boundary():
-            if self._same_file(src_key, dst_key, None):
+        with self.__boundary():
+            if self.__same_file(src_key, dst_key, None):
                 return
-            check_write_options(overwrite, None, None, self._require)
+            check_write_options(overwrite, None, None, self.__require)
             self._operations()._copy(src_key, dst_key, overwrite=overwrite)
 
     @final
@@ -349,14 +285,14 @@ class Backend(Operations):
         the destination."""
         src_key = paths.normalize(src, allow_root=False)
         dst_key = paths.normalize(dst, allow_root=False)
-        check_if_match(if_match, self._require)
-        with self._boundary():
-            if self._same_file(src_key, dst_key, if_match):
+        check_if_match(if_match, self.__require)
+        with self.__boundary():
+            if self.__same_file(src_key, dst_key, if_match):
                 return
-            check_write_options(overwrite, None, None, self._require)
+            check_write_options(overwrite, None, None, self.__require)
             self._operations()._move(src_key, dst_key, overwrite=overwrite, if_match=if_match)
 
-    def _same_file(self, src: str, dst: str, if_match: str | None) -> bool:
+    def __same_file(self, src: str, dst: str, if_match: str | None) -> bool:
         """A move or copy onto itself is a no-op once *src* is known to be a file (with
         the etag *if_match*, when given)."""
         if src != dst:
@@ -376,8 +312,8 @@ class Backend(Operations):
     def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
         """Files and folders directly below the folder *path*, lazily."""
         key = paths.normalize(path)
-        self._check_open()
-        return self._lazy(lambda: self._operations()._iter_children(key))
+        self.__check_open()
+        return self.__lazy(lambda: self._operations()._iter_children(key))
 
     @final
     def list_files(
@@ -395,8 +331,10 @@ class Backend(Operations):
         _listing.check_max_depth(max_depth)
         keep = _listing.file_filter(key, max_depth, pattern)
         deep = recursive and max_depth != 1
-        self._check_open()
-        return self._lazy(lambda: filter(keep, self._operations()._list_files(key, recursive=deep)))
+        self.__check_open()
+        return self.__lazy(
+            lambda: filter(keep, self._operations()._list_files(key, recursive=deep))
+        )
 
     @final
     def list_folders(self, path: str = "") -> Iterator[str]:
@@ -408,8 +346,8 @@ class Backend(Operations):
                 if isinstance(entry, FolderEntry):
                     yield entry.name
 
-        self._check_open()
-        return self._lazy(names)
+        self.__check_open()
+        return self.__lazy(names)
 
     @final
     def glob(self, pattern: str) -> Iterator[FileInfo]:
@@ -418,14 +356,14 @@ class Backend(Operations):
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
-        self._check_open()
-        return self._lazy(lambda: self._operations()._glob(normalized))
+        self.__check_open()
+        return self.__lazy(lambda: self._operations()._glob(normalized))
 
     @final
     def get_folder_info(self, path: str = "") -> FolderInfo:
         """File count and total size of everything below the folder *path*."""
         key = paths.normalize(path)
-        with self._boundary():
+        with self.__boundary():
             return self._operations()._get_folder_info(key)
 
     @final
@@ -439,7 +377,7 @@ class Backend(Operations):
             raise InvalidPath("refusing to delete the root folder", path=key, backend=self.name)
         check_flag("recursive", recursive)
         check_flag("missing_ok", missing_ok)
-        with self._boundary():
+        with self.__boundary():
             self._operations()._delete_folder(key, recursive=recursive, missing_ok=missing_ok)
 
     # ================================================================== names, lifecycle
@@ -448,7 +386,7 @@ class Backend(Operations):
     def native_path(self, path: str) -> str:
         """The backend's own name for *path* (a filesystem path, a URL, ...)."""
         key = paths.normalize(path)
-        with self._boundary():
+        with self.__boundary():
             return self._native_path(key)
 
     @final
@@ -456,42 +394,40 @@ class Backend(Operations):
         """The key of a native path of this backend (inverse of `native_path`)."""
         if not isinstance(native_path, str):
             raise InvalidPath(f"path must be a str, got {type(native_path).__name__}")
-        with self._boundary():
+        with self.__boundary():
             return paths.normalize(self._to_key(native_path))
 
     @final
     def resolve(self, path: str) -> ResolutionPlan:
         """How *path* maps onto this backend. Never contains credentials."""
         key = paths.normalize(path)
-        with self._boundary():
+        with self.__boundary():
             return self._resolve(key)
 
     @final
     def unwrap(self, type_hint: type[T]) -> T:
         """The underlying native client of type *type_hint*, for features we do not wrap."""
-        with self._boundary():
+        with self.__boundary():
             return self._unwrap(type_hint)
 
     @final
     def ping(self) -> None:
         """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not."""
-        with self._boundary():
+        with self.__boundary():
             self._ping()
 
     @final
     def close(self) -> None:
         """Release what the backend created (clients, connections). Idempotent."""
-        if self._closed:
+        if self.__closed:
             return
-        self._closed = True
+        self.__closed = True
         try:
             self._close()
         except RemoteStoreError:
             raise
         except Exception as error:
-            raise RemoteStoreError(
-                f"{self.name} backend failed to close: {type(error).__name__}", backend=self.name
-            ) from error
+            raise unexpected(self.name, error) from error
 
     def __enter__(self: T) -> T:
         return self

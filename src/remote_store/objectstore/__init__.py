@@ -8,13 +8,10 @@ from typing import ClassVar
 
 from remote_store.backend import Backend
 from remote_store.capabilities import CapabilitySet
-from remote_store.objectstore.core import (
-    OBJECT_STORE_CAPABILITIES,
-    ObjectStore,
-    PutStream,
-    SpooledPut,
-)
+from remote_store.objectstore.core import OBJECT_STORE_CAPABILITIES, ObjectStore
 from remote_store.objectstore.model import ListPage, ObjectMeta, check_precondition, folder_prefix
+from remote_store.objectstore.primitives import Primitives
+from remote_store.objectstore.putstream import PutStream, SpooledPut
 
 __all__ = [
     "OBJECT_STORE_CAPABILITIES",
@@ -22,6 +19,7 @@ __all__ = [
     "ObjectMeta",
     "ObjectStore",
     "ObjectStoreBackend",
+    "Primitives",
     "PutStream",
     "SpooledPut",
     "check_precondition",

@@ -9,12 +9,9 @@ before it. See sdd/specs/005-object-store-core.md for the primitives on each ser
 
 from __future__ import annotations
 
-import io
-import tempfile
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, BinaryIO, ClassVar, Protocol, cast
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import BinaryIO, cast
 
 from remote_store import paths
 from remote_store.capabilities import Capability, CapabilitySet
@@ -28,7 +25,9 @@ from remote_store.errors import (
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
 from remote_store.objectstore.model import ListPage, ObjectMeta, folder_prefix
-from remote_store.operations import SPOOL_LIMIT, Operations, folder_info
+from remote_store.objectstore.primitives import Primitives
+from remote_store.objectstore.putstream import RefinedWrites
+from remote_store.operations import Operations, folder_info
 from remote_store.streams import Sink, WritableContent, copy_stream
 
 #: What a store on this core honours once it implements the five required primitives.
@@ -52,89 +51,12 @@ OBJECT_STORE_CAPABILITIES = CapabilitySet(
 )
 
 
-class ObjectStore(Operations, ABC):
-    """`Operations` over a flat keyspace. Implement the five required primitives; override
-    an optional one where the service does better (a batch delete, a server-side copy, a
-    streamed upload)."""
+class ObjectStore(Operations, Primitives):
+    """`Operations` over a flat keyspace, built from the `Primitives`."""
 
-    #: Keys one `_delete_objects` call takes (S3: 1,000; Azure blob batch: 256).
-    delete_batch_size: ClassVar[int] = 1000
     #: Check before each write that no ancestor is a file and no folder is at the key:
     #: one HEAD per ancestor and one listing, so off unless the store asks for it.
     check_namespace_on_write: bool = False
-
-    # ================================================================== required primitives
-
-    @abstractmethod
-    def _head_object(self, key: str) -> ObjectMeta | None:
-        """The object at *key*, or ``None`` when there is none."""
-
-    @abstractmethod
-    def _list_page(
-        self, prefix: str, *, delimiter: bool, token: str | None, limit: int | None
-    ) -> ListPage:
-        """One page of the objects whose key starts with *prefix* (from *token*, at most
-        *limit* entries when given); with *delimiter*, deeper keys fold into prefixes."""
-
-    @abstractmethod
-    def _put_object(
-        self,
-        key: str,
-        content: WritableContent,
-        *,
-        create_only: bool,
-        if_match: str | None,
-        metadata: Mapping[str, str] | None,
-    ) -> WriteResult:
-        """Store *content* at *key* in one visible step. *create_only*: `AlreadyExists` if
-        an object is there; *if_match*: `PreconditionFailed` (or `NotFound`) unless the
-        object there has that etag. Decided by the service, atomically."""
-
-    @abstractmethod
-    def _delete_object(self, key: str, *, if_match: str | None) -> bool:
-        """Delete the object at *key* (if its etag is *if_match*, when given, else
-        `PreconditionFailed`); whether there was one (or raise `NotFound`)."""
-
-    @abstractmethod
-    def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
-        """A stream over the object at *key*; `NotFound` when there is none. A seekable
-        one reads ranges; every range after the first is pinned to the first etag."""
-
-    # ================================================================== optional primitives
-
-    def _get_bytes(self, key: str) -> bytes:
-        """The whole object at *key*; `NotFound` when there is none."""
-        with self._get_object(key, seekable=False) as stream:
-            return stream.read()
-
-    def _delete_objects(self, keys: Sequence[str]) -> None:
-        """Delete up to `delete_batch_size` objects; absent ones are fine."""
-        for key in keys:
-            self._delete_object(key, if_match=None)
-
-    def _copy_object(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
-        """Copy the object *source* describes to *dst*, with its metadata, pinned to its
-        etag. Default: streamed through this process."""
-        with self._get_object(source.key, seekable=False) as stream:
-            self._put_object(
-                dst, stream, create_only=create_only, if_match=None, metadata=source.metadata
-            )
-
-    def _open_put(
-        self,
-        key: str,
-        *,
-        create_only: bool,
-        if_match: str | None,
-        metadata: Mapping[str, str] | None,
-    ) -> PutStream:
-        """A stream whose content lands at *key* when committed. Default: spooled, then
-        one `_put_object`."""
-        return SpooledPut(self, key, create_only=create_only, if_match=if_match, metadata=metadata)
-
-    def _maybe_landed(self) -> bool:
-        """Whether this call retried a request that may already have taken effect."""
-        return False
 
     # ================================================================== misses, refusals
 
@@ -272,7 +194,7 @@ class ObjectStore(Operations, ABC):
             stream = self._open_put(
                 key, create_only=not overwrite, if_match=if_match, metadata=metadata
             )
-        refined = _RefinedWrites(stream, lambda: self._refining(key, if_match))
+        refined = RefinedWrites(stream, lambda: self._refining(key, if_match))
         try:
             yield cast(BinaryIO, refined)
         except BaseException:
@@ -412,85 +334,3 @@ class ObjectStore(Operations, ABC):
                     markers.append(meta.key)
                 else:
                     yield meta.key
-
-
-class PutStream(Protocol):
-    """What `_open_put` returns: a writable stream with `commit` (one visible step) and
-    `discard` (nothing visible)."""
-
-    def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
-
-    def commit(self) -> WriteResult: ...
-
-    def discard(self) -> None: ...
-
-
-class _RefinedWrites(io.RawIOBase):
-    """The stream `open_atomic` yields: *stream*'s writes, a refused one explained the way
-    a refused commit is (a staged block may meet a directory at the key first)."""
-
-    def __init__(
-        self, stream: PutStream, refining: Callable[[], AbstractContextManager[None]]
-    ) -> None:
-        super().__init__()
-        self._stream = stream
-        self._refining = refining
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any, /) -> int:
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
-        with self._refining():
-            return self._stream.write(data)
-
-    def close(self) -> None:
-        pass  # closing inside the ``with`` block is harmless: the commit happens on exit
-
-
-class SpooledPut(io.RawIOBase):
-    """Spools to memory (a temporary file beyond `SPOOL_LIMIT`), then puts in one request."""
-
-    def __init__(
-        self,
-        store: ObjectStore,
-        key: str,
-        *,
-        create_only: bool,
-        if_match: str | None,
-        metadata: Mapping[str, str] | None,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._key = key
-        self._create_only = create_only
-        self._if_match = if_match
-        self._metadata = metadata
-        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any, /) -> int:
-        return self._spool.write(data)
-
-    def close(self) -> None:
-        pass  # closing inside the ``with`` block is harmless: the commit happens on exit
-
-    def commit(self) -> WriteResult:
-        try:
-            self._spool.seek(0)
-            return self._store._put_object(
-                self._key,
-                cast(BinaryIO, self._spool),
-                create_only=self._create_only,
-                if_match=self._if_match,
-                metadata=self._metadata,
-            )
-        finally:
-            self.discard()
-
-    def discard(self) -> None:
-        self._spool.close()
-        super().close()

@@ -18,7 +18,6 @@ from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobPrefix, BlobProperties
 
 from remote_store.backends.azure import errors as azerr
-from remote_store.backends.azure import retry
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.folders import BATCH_SIZE, delete_names
 from remote_store.backends.azure.reader import BlobReader, Chunk, fetch
@@ -42,8 +41,13 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.models import WriteResult
-from remote_store.objectstore import OBJECT_STORE_CAPABILITIES, ListPage, ObjectMeta, ObjectStore
-from remote_store.objectstore.core import PutStream
+from remote_store.objectstore import (
+    OBJECT_STORE_CAPABILITIES,
+    ListPage,
+    ObjectMeta,
+    ObjectStore,
+    PutStream,
+)
 from remote_store.streams import WritableContent
 
 _COPY_POLL_SECONDS = 0.2
@@ -241,9 +245,6 @@ class BlobObjects(ObjectStore, AzureStrategy):
             if is_folder_marker(downloader.properties):
                 raise IsAFolder(f"read_bytes {key!r}: is a folder", path=key, backend="azure")
             return downloader.readall()
-
-    def _maybe_landed(self) -> bool:
-        return retry.maybe_landed()
 
     # ------------------------------------------------------------------ reading
 

@@ -1,0 +1,97 @@
+"""The kernel's error boundary: what every public call of a backend runs inside."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+from typing import BinaryIO, Literal, TypeVar
+
+from remote_store._guard import SinkFailed
+from remote_store.errors import RemoteStoreError
+
+Item = TypeVar("Item")
+
+
+def unexpected(backend: str, error: Exception) -> RemoteStoreError:
+    """The library error standing for *error*, which a backend let escape (ERR-007)."""
+    failure = RemoteStoreError(
+        f"{backend} backend failed unexpectedly: {type(error).__name__}", backend=backend
+    )
+    failure.__cause__ = error
+    return failure
+
+
+class Boundary:
+    """One public call: a closed backend refuses it, it runs within the backend's call
+    scope (a deadline), and any exception that is not a library error becomes one (the
+    original kept as ``__cause__``). A caller's sink failing passes through untouched."""
+
+    __slots__ = ("_backend", "_check_open", "_make_scope", "_scope")
+
+    def __init__(
+        self,
+        backend: str,
+        check_open: Callable[[], None],
+        make_scope: Callable[[], AbstractContextManager[object] | None],
+    ) -> None:
+        self._backend = backend
+        self._check_open = check_open
+        self._make_scope = make_scope
+        self._scope: AbstractContextManager[object] | None = None
+
+    def __enter__(self) -> None:
+        self._check_open()
+        self._scope = self._make_scope()
+        if self._scope is not None:
+            self._scope.__enter__()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Literal[False]:
+        if self._scope is not None:
+            self._scope.__exit__(kind, error, traceback)
+        if error is None or not isinstance(error, Exception):
+            return False
+        if isinstance(error, RemoteStoreError | SinkFailed):
+            return False
+        raise unexpected(self._backend, error)
+
+
+def translated_lazily(backend: str, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+    """*produce*'s items, its stray exceptions translated; nothing runs before the first."""
+    try:
+        yield from produce()
+    except (RemoteStoreError, SinkFailed):
+        raise
+    except Exception as error:
+        raise unexpected(backend, error) from error
+
+
+@contextmanager
+def atomic_writer(
+    boundary: Callable[[], Boundary],
+    opened: Callable[[], AbstractContextManager[BinaryIO]],
+) -> Iterator[BinaryIO]:
+    """The hook's `open_atomic` manager, its set-up and its commit each one call (one
+    deadline); the writes between are the caller's. Only the backend's own failures are
+    translated: the caller's exception inside the block passes untouched."""
+    with boundary():
+        manager = opened()
+        stream = manager.__enter__()
+    try:
+        yield stream
+    except BaseException as error:
+        try:
+            with boundary():
+                manager.__exit__(type(error), error, error.__traceback__)
+        except BaseException as cleanup_error:
+            if cleanup_error is not error:
+                raise cleanup_error from error
+        raise
+    else:
+        with boundary():
+            manager.__exit__(None, None, None)

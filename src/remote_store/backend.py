@@ -17,14 +17,13 @@ from remote_store._preconditions import check_flag, check_if_match, check_write_
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
     BackendUnavailable,
-    CapabilityNotSupported,
     InvalidArgument,
     InvalidPath,
     PreconditionFailed,
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.operations import SPOOL_LIMIT, Operations
+from remote_store.operations import SPOOL_LIMIT, BackendHooks
 from remote_store.streams import Sink, WritableContent, check_content
 
 T = TypeVar("T")
@@ -33,9 +32,9 @@ Item = TypeVar("Item")
 __all__ = ["SPOOL_LIMIT", "Backend"]
 
 
-class Backend(Operations):
-    """A storage adapter. Subclass it, implement the hooks of `Operations` your
-    capabilities need, and declare what you honour in `supported_capabilities` (per
+class Backend(BackendHooks):
+    """A storage adapter. Subclass it, implement the hooks (`Operations`, `BackendHooks`)
+    your capabilities need, and declare what you honour in `supported_capabilities` (per
     instance: override `capabilities`). The public methods check and then call the hooks;
     they cannot be overridden."""
 
@@ -59,36 +58,6 @@ class Backend(Operations):
     def capabilities(self) -> CapabilitySet:
         """What this instance honours; a subset of `supported_capabilities`."""
         return self.supported_capabilities
-
-    # ------------------------------------------------------------------ hooks of the kernel
-
-    def _operations(self) -> Operations:
-        """The object whose hooks run the operations: the backend itself, or a strategy
-        chosen once (Azure picks one after detecting the namespace)."""
-        return self
-
-    def _call_scope(self) -> AbstractContextManager[object] | None:
-        """A context every public call runs in (a deadline, say); ``None`` for none."""
-        return None
-
-    def _native_path(self, key: str) -> str:
-        return key
-
-    def _to_key(self, native_path: str) -> str:
-        return native_path
-
-    def _resolve(self, key: str) -> ResolutionPlan:
-        return ResolutionPlan(backend=self.name, kind=self.name, native_path=self._native_path(key))
-
-    def _unwrap(self, type_hint: type[T]) -> T:
-        raise CapabilityNotSupported(f"unwrap to {type_hint.__name__}", backend=self.name)
-
-    def _ping(self) -> None:
-        for _ in self._operations()._iter_children(""):
-            break
-
-    def _close(self) -> None:
-        """Release what the backend created (clients, connections); called once."""
 
     # ------------------------------------------------------------------ kernel helpers
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import BinaryIO, ClassVar, cast
+from contextlib import AbstractContextManager, contextmanager
+from typing import BinaryIO, ClassVar, TypeVar, cast
 
 from remote_store import globbing
 from remote_store.capabilities import Capability
@@ -28,8 +28,10 @@ from remote_store.errors import (
     NotAFolder,
     NotFound,
 )
-from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
+from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
 from remote_store.streams import Sink, WritableContent, copy_stream
+
+T = TypeVar("T")
 
 #: Bytes an in-memory spool holds before it moves to a temporary file on disk.
 SPOOL_LIMIT = 8 * 1024 * 1024
@@ -215,6 +217,39 @@ class Operations:
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key)
             raise NotFound(f"folder {key!r} does not exist", path=key)
         return folder_info(key, self._list_files(key, recursive=True))
+
+
+class BackendHooks(Operations):
+    """The hooks of a backend object itself, beside its `Operations`: which object runs the
+    operations, the scope of a call, names, and the lifecycle."""
+
+    def _operations(self) -> Operations:
+        """The object whose hooks run the operations: the backend itself, or a strategy
+        chosen once (Azure picks one after detecting the namespace)."""
+        return self
+
+    def _call_scope(self) -> AbstractContextManager[object] | None:
+        """A context every public call runs in (a deadline, say); ``None`` for none."""
+        return None
+
+    def _native_path(self, key: str) -> str:
+        return key
+
+    def _to_key(self, native_path: str) -> str:
+        return native_path
+
+    def _resolve(self, key: str) -> ResolutionPlan:
+        return ResolutionPlan(backend=self.name, kind=self.name, native_path=self._native_path(key))
+
+    def _unwrap(self, type_hint: type[T]) -> T:
+        raise CapabilityNotSupported(f"unwrap to {type_hint.__name__}", backend=self.name)
+
+    def _ping(self) -> None:
+        for _ in self._operations()._iter_children(""):
+            break
+
+    def _close(self) -> None:
+        """Release what the backend created (clients, connections); called once."""
 
 
 def folder_info(key: str, files: Iterator[FileInfo]) -> FolderInfo:

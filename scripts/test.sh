@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (a virtualenv with the package and its dev/azure extras,
-# the Azurite emulator from the npm registry), then run lint, types and the whole test suite.
+# the Azurite emulator from the npm registry, the test servers' Debian packages), then run
+# lint, types and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +11,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev,azure]"
-if [ -f scripts/install-azurite.sh ]; then
-  bash scripts/install-azurite.sh
-fi
+bash scripts/install-azurite.sh
+bash scripts/install-debian.sh
 
 echo "== ruff"
 .venv/bin/ruff check .

@@ -40,6 +40,8 @@ class Capability(StrEnum):
 class CapabilitySet(frozenset[Capability]):
     """An immutable set of capabilities with a gate that raises a typed error."""
 
+    __slots__ = ()  # no instance attributes: setting one raises AttributeError
+
     def __new__(cls, capabilities: Iterable[Capability | str] = ()) -> CapabilitySet:
         return super().__new__(cls, (Capability(c) for c in capabilities))
 

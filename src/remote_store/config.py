@@ -216,8 +216,7 @@ class RegistryConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(f"config must be a mapping, got {type(data).__name__}")
         top = _known_keys(data, "config", ["backends", "stores"])
-        source = os.environ if env is None else env
-        resolved = _map_strings(top, lambda text, where: _substitute(text, where, source))
+        resolved = resolve_env(top, env=env)
         backends = {
             name: _backend_from(name, raw) for name, raw in _table(resolved, "backends").items()
         }
@@ -373,7 +372,18 @@ _PLACEHOLDER = re.compile(
 )
 
 
+def resolve_env(value: _T, *, env: Mapping[str, str] | None = None) -> _T:
+    """*value* (a str, or lists and tables of them) with ``${VAR}`` and ``${VAR:-default}``
+    replaced from *env* (default: `os.environ`) and ``$${`` by a literal ``${``, as a
+    config file's values are. An unset variable without a default raises `ConfigError`."""
+    source = os.environ if env is None else env
+    resolved: _T = _map_strings(value, lambda text, where: _substitute(text, where, source))
+    return resolved
+
+
 def _substitute(text: str, where: str, env: Mapping[str, str]) -> str:
+    where = where or "value"
+
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"

@@ -101,6 +101,11 @@ class PreconditionFailed(RemoteStoreError):
     """A conditional request (etag match, create-only) did not hold on the service."""
 
 
+class ResourceLocked(PreconditionFailed):
+    """Another client holds a lease or lock on the file (an Azure blob lease, say); the call
+    changed nothing. A `PreconditionFailed`, so code that catches that still catches it."""
+
+
 class CapabilityNotSupported(RemoteStoreError, NotImplementedError):
     """The backend does not declare the capability this call needs."""
 

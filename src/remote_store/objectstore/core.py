@@ -289,8 +289,9 @@ class ObjectStore(Operations, Primitives):
                 if not meta.marker and not meta.key.endswith("/"):
                     yield meta.file_info()
 
-    def _get_folder_info(self, key: str) -> FolderInfo:
-        info = folder_info(key, self._list_files(key, recursive=True))
+    def _get_folder_info(self, key: str, *, max_depth: int | None = None) -> FolderInfo:
+        listed = self._list_files(key, recursive=max_depth != 1)
+        info = folder_info(key, listed, max_depth)
         if info.file_count == 0 and key and not self._has_children(key):
             if self._is_file(key):
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key, backend=self.name)

@@ -142,9 +142,48 @@ class ListingTests(SuiteBase):
             return
         self.seed(store, TREE)
         top = list(store.list_folders())
-        assert sorted(top) == ["dir", "dir2"]
-        assert list(store.list_folders("dir")) == ["sub"]
+        assert sorted(f.path for f in top) == ["dir", "dir2"]
+        assert all(isinstance(f, FolderEntry) for f in top)
+        assert [(f.path, f.name) for f in store.list_folders("dir")] == [("dir/sub", "sub")]
         assert list(store.list_folders("dir/sub/deep")) == []
+
+    @pytest.mark.parametrize(
+        ("max_depth", "from_root", "from_dir"),
+        [
+            (None, {"dir", "dir2"}, {"dir/sub"}),
+            (1, {"dir", "dir2"}, {"dir/sub"}),
+            (2, {"dir", "dir2", "dir/sub"}, {"dir/sub", "dir/sub/deep"}),
+            (9, {"dir", "dir2", "dir/sub", "dir/sub/deep"}, {"dir/sub", "dir/sub/deep"}),
+        ],
+    )
+    def test_list_folders_max_depth(
+        self, store: Store, max_depth: int | None, from_root: set[str], from_dir: set[str]
+    ) -> None:
+        """ST-016: max_depth counts levels below the listed folder; 1 (the default) is its
+        own subfolders; each folder is yielded once."""
+        if not self.gate(store, Capability.WRITE, Capability.LIST):
+            return
+        if max_depth not in (None, 1) and not self.gate(store, Capability.RECURSIVE_LIST):
+            return
+        self.seed(store, TREE)
+        listed = [f.path for f in store.list_folders("", max_depth=max_depth)]
+        assert sorted(listed) == sorted(from_root)
+        below = [f.path for f in store.list_folders("dir", max_depth=max_depth)]
+        assert sorted(below) == sorted(from_dir)
+
+    def test_list_folders_pattern_and_bad_depth(self, store: Store) -> None:
+        """ST-016: pattern filters folder names (not the walk); max_depth below 1 is
+        InvalidArgument."""
+        if not self.gate(store, Capability.WRITE, Capability.LIST):
+            return
+        self.seed(store, TREE)
+        assert [f.path for f in store.list_folders("", pattern="dir?")] == ["dir2"]
+        if store.supports(Capability.RECURSIVE_LIST):
+            deep = store.list_folders("", pattern="d*p", max_depth=3)
+            assert [(f.path, f.name) for f in deep] == [("dir/sub/deep", "deep")]
+        for bad in (0, -1):
+            with pytest.raises(InvalidArgument):
+                list(store.list_folders("", max_depth=bad))
 
     def test_iter_children_yields_files_and_folders_once(self, store: Store) -> None:
         """BC-021: FileInfo for files, FolderEntry for folders, one level only."""

@@ -204,8 +204,9 @@ class AzureBackend(Backend):
             "strategy": self._selected.kind if self._selected else None,
         }
         return ResolutionPlan(
-            backend=self.name,
             kind="azure-blob",
+            backend=self.name,
+            key=path,
             native_path=self.native_path(path),
             details=MappingProxyType(details),
         )

@@ -334,6 +334,7 @@ class Backend(BackendHooks):
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
+        globbing.compile_pattern(normalized)  # a malformed pattern fails here, typed
         self.__check_open()
         return self.__lazy(lambda: self._operations()._glob(normalized))
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
-from typing import BinaryIO, Literal, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Literal, TypeVar, cast
 
 from remote_store._guard import SinkFailed
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 from remote_store.errors import RemoteStoreError
 
 Item = TypeVar("Item")
@@ -83,7 +87,7 @@ def atomic_writer(
         manager = opened()
         stream = manager.__enter__()
     try:
-        yield stream
+        yield cast(BinaryIO, _CallerStream(stream))
     except BaseException as error:
         try:
             with boundary():
@@ -95,3 +99,40 @@ def atomic_writer(
     else:
         with boundary():
             manager.__exit__(None, None, None)
+
+
+class _CallerStream(io.BufferedIOBase):
+    """What `open_atomic` yields: the backend's stream, except that the caller closing it
+    inside the block (``with io.TextIOWrapper(out) as text:`` does) only flushes it and
+    ends the caller's writes. The commit, after the block, closes the real stream, so every
+    backend commits what was written."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._inner.seekable()
+
+    def write(self, data: ReadableBuffer) -> int:
+        if self.closed:
+            raise ValueError("write to a closed open_atomic stream")
+        return self._inner.write(data)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._inner.seek(offset, whence)
+
+    def flush(self) -> None:
+        if not self.closed:
+            self._inner.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.flush()
+        super().close()

@@ -190,7 +190,7 @@ class Backend(BackendHooks):
             metadata=metadata,
             if_match=if_match,
         )
-        return atomic_writer(self.__boundary, opened)
+        return atomic_writer(self.__boundary, opened, key)
 
     # ================================================================== files: the rest
 

@@ -40,6 +40,14 @@ def check_content(content: object) -> None:
         )
 
 
+def contiguous(content: WritableContent) -> WritableContent:
+    """*content*, with a memoryview that is not C-contiguous (``view[::2]``) copied into
+    bytes: the backends slice and cast what they are given, which such a view refuses."""
+    if isinstance(content, memoryview) and not content.c_contiguous:
+        return content.tobytes()
+    return content
+
+
 def iter_chunks(content: WritableContent, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
     """Yield *content* in chunks of at most *chunk_size* bytes without holding it all."""
     if isinstance(content, bytes | bytearray | memoryview):

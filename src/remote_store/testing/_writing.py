@@ -42,6 +42,8 @@ CONTENT_KINDS: dict[str, Callable[[bytes], WritableContent]] = {
     # len() of this view counts 4-byte items, not bytes: sizes must come from nbytes.
     "memoryview-of-ints": lambda data: memoryview(array.array("I", data)),
     "stream": io.BytesIO,
+    # Every other byte of a buffer twice the size: not contiguous, so no cast("B").
+    "memoryview-strided": lambda data: memoryview(bytes(b for c in data for b in (c, 0)))[::2],
 }
 
 

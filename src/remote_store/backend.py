@@ -24,7 +24,7 @@ from remote_store.errors import (
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
 from remote_store.operations import SPOOL_LIMIT, BackendHooks
-from remote_store.streams import Sink, WritableContent, check_content, contiguous
+from remote_store.streams import Sink, WritableContent, as_source, check_content
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -163,7 +163,7 @@ class Backend(BackendHooks):
     ) -> WriteResult:
         key = paths.normalize(path, allow_root=False)
         check_content(content)
-        content = contiguous(content)
+        content = as_source(content)
         check_write_options(overwrite, metadata, if_match, self.__require)
         with self.__boundary():
             operations = self._operations()

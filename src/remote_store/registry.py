@@ -21,6 +21,7 @@ from typing import Any
 from remote_store.backend import Backend
 from remote_store.config import BackendConfig, RegistryConfig
 from remote_store.errors import ConfigError, InvalidArgument, RemoteStoreError
+from remote_store.extras import install_hint as extra_hint
 from remote_store.store import Store
 
 log = logging.getLogger("remote_store.registry")
@@ -33,15 +34,18 @@ ENTRY_POINT_GROUP = "remote_store.backends"
 class _BackendType:
     target: str | type[Backend]
     install_hint: str | None = None
+    extra: str | None = None  # the package extra a built-in type needs
+
+    @property
+    def hint(self) -> str | None:
+        return self.install_hint or (extra_hint(self.extra) if self.extra else None)
 
 
 _types_lock = threading.Lock()
 _types: dict[str, _BackendType] = {
     "local": _BackendType("remote_store.backends.local:LocalBackend"),
     "memory": _BackendType("remote_store.backends.memory:MemoryBackend"),
-    "azure": _BackendType(
-        "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
-    ),
+    "azure": _BackendType("remote_store.backends.azure:AzureBackend", extra="azure"),
 }
 
 
@@ -104,7 +108,7 @@ def load_backend_class(type_name: str) -> type[Backend]:
         found: Any = importlib.import_module(module_name)
     except ImportError as error:
         missing = error.name or module_name
-        hint = f"; install it with: {entry.install_hint}" if entry.install_hint else ""
+        hint = f"; install it with: {entry.hint}" if entry.hint else ""
         raise ConfigError(
             f"backend type {type_name!r} is not available: cannot import {missing!r}{hint}"
         ) from error

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import selectors
 from collections.abc import Iterator
-from typing import BinaryIO, Protocol, TypeAlias
+from typing import Any, BinaryIO, Protocol, TypeAlias, cast
 
 from remote_store.errors import InvalidArgument
 
@@ -40,14 +40,6 @@ def check_content(content: object) -> None:
         )
 
 
-def contiguous(content: WritableContent) -> WritableContent:
-    """*content*, with a memoryview that is not C-contiguous (``view[::2]``) copied into
-    bytes: the backends slice and cast what they are given, which such a view refuses."""
-    if isinstance(content, memoryview) and not content.c_contiguous:
-        return content.tobytes()
-    return content
-
-
 def iter_chunks(content: WritableContent, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
     """Yield *content* in chunks of at most *chunk_size* bytes without holding it all."""
     if isinstance(content, bytes | bytearray | memoryview):
@@ -67,10 +59,7 @@ def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
     end: with a file descriptor we wait until it is readable; without one we refuse
     (`InvalidArgument`), so that the write fails instead of storing a truncated file."""
     while True:
-        chunk = stream.read(chunk_size)
-        if chunk is None:
-            _wait_readable(stream)
-            continue
+        chunk = read_some(stream, chunk_size)
         if not chunk:
             return
         if not isinstance(chunk, bytes | bytearray | memoryview):
@@ -78,6 +67,41 @@ def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
                 f"stream returned {type(chunk).__name__} from read(); expected bytes"
             )
         yield chunk
+
+
+def read_some(stream: BinaryIO, size: int) -> bytes:
+    """``stream.read(size)``, waiting while a non-blocking *stream* has no data yet."""
+    while (chunk := stream.read(size)) is None:
+        _wait_readable(stream)
+    return chunk
+
+
+class Blocking:
+    """A source stream as the backends expect one: ``read`` never answers ``None`` (see
+    `read_chunks`), and ``read()`` / ``read(-1)`` reads to the end, where a raw stream's
+    would stop at the first "no data yet". Everything else is the stream's own."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return read_some(self._stream, size)
+        return b"".join(read_chunks(self._stream, DEFAULT_CHUNK_SIZE))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def as_source(content: WritableContent) -> WritableContent:
+    """*content* as the backends expect it: a memoryview that is not C-contiguous
+    (``view[::2]``), which refuses to be sliced and cast, copied into bytes; a stream
+    wrapped in `Blocking`."""
+    if isinstance(content, memoryview) and not content.c_contiguous:
+        return content.tobytes()
+    if isinstance(content, bytes | bytearray | memoryview):
+        return content
+    return cast(BinaryIO, Blocking(content))
 
 
 def _wait_readable(stream: BinaryIO) -> None:

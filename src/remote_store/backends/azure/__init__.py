@@ -1,4 +1,4 @@
-"""Azure Blob Storage / ADLS Gen2 backend (needs ``pip install "remote-store[azure]"``)."""
+"""Azure Blob Storage / ADLS Gen2 backend (needs the ``azure`` extra)."""
 
 from remote_store.backends.azure import redact
 from remote_store.backends.azure.backend import AzureBackend

@@ -25,8 +25,9 @@ from remote_store.backends.azure.urls import (
 )
 from remote_store.config import RetryPolicy
 from remote_store.errors import ConfigError
+from remote_store.extras import install_hint
 
-INSTALL_HINT = 'pip install "remote-store[azure]"'
+INSTALL_HINT = install_hint("azure")
 
 #: client_options keys that size transfers; read by the backend and passed to the SDK.
 _TRANSFER_KEYS = {

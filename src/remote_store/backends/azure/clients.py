@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 
+from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.redact import redact
 from remote_store.backends.azure.retry import DEFAULT_RETRY, ServiceRetry
 from remote_store.backends.azure.strategy import (
@@ -102,8 +103,8 @@ def build_settings(
     ]
     if len(given) > 1:
         raise ConfigError(f"contradictory credentials: pass only one of {', '.join(given)}")
-    if account_name is not None:
-        check_account_name(account_name)
+    if account_name is not None and (not isinstance(account_name, str) or not account_name):
+        raise ConfigError("account_name must be a non-empty str")
     options = dict(client_options or {})
     # Plain http is refused for non-loopback hosts unless the caller opts in explicitly.
     allow_insecure = bool(options.pop("allow_insecure", False))
@@ -126,10 +127,13 @@ def build_settings(
             "no endpoint: pass account_name, account_url or connection_string "
             "(for Azurite, the emulator's connection string)"
         )
+    # The account name's form is checked only where a URL is built from it: with an
+    # account_url (or a connection string) the endpoint is the service's to judge, and
+    # emulators and other clouds use names Azure's public endpoints would refuse.
     endpoint = (
         blob_endpoint(account_url, allow_insecure=allow_insecure)
         if account_url
-        else account_url_for(str(account_name))
+        else account_url_for(check_account_name(account_name))
     )
     derived = account_name_of(endpoint)
     if account_name is not None and derived is not None and derived != account_name:
@@ -220,3 +224,15 @@ def service_client(settings: Settings) -> BlobServiceClient:
         # connection string, so it is redacted and the original is not chained.
         message = redact(str(error))
         raise ConfigError(f"the Azure SDK refused this configuration: {message}") from None
+
+
+def account_hns(client: BlobServiceClient | ContainerClient) -> bool:
+    """Ask the account, in one GetAccountInfo, whether it has a hierarchical namespace.
+
+    On a `ContainerClient` the request is container-level, which a container-scoped SAS may
+    send. A service that does not report it (``x-ms-is-hns-enabled`` is absent before REST
+    version 2019-07-07, and in Azurite's container-level answer) has none. Failures raise
+    the library's errors (`PermissionDenied`, `BackendUnavailable`, ...)."""
+    with translate("detect hierarchical namespace", None):
+        info = client.get_account_information()
+    return bool(info.get("is_hns_enabled"))

@@ -66,3 +66,16 @@ def test_url_account_checked_only_when_it_builds_the_host() -> None:
     assert parse_url("abfss://data@acct/raw").account_url == "https://acct.blob.core.windows.net"
     custom = parse_url(f"abfss://data@{ODD_NAME}.dfs.example.net/raw")
     assert custom.account_url == f"https://{ODD_NAME}.blob.example.net"
+
+
+@pytest.mark.parametrize("name", ["", " ", "acct\r\nx-ms-evil: 1", "two words", 42])
+def test_account_name_beside_a_url_is_still_a_header_value(name: object) -> None:
+    """Beside an account_url the name signs requests (``SharedKey NAME:...``): empty,
+    whitespace and control characters are refused before any request."""
+    with pytest.raises(ConfigError, match="account_name"):
+        AzureBackend(
+            "data",
+            account_url="https://example.blob.core.windows.net",
+            account_name=name,  # type: ignore[arg-type]
+            account_key="a2V5",
+        )

@@ -103,8 +103,10 @@ def build_settings(
     ]
     if len(given) > 1:
         raise ConfigError(f"contradictory credentials: pass only one of {', '.join(given)}")
-    if account_name is not None and (not isinstance(account_name, str) or not account_name):
-        raise ConfigError("account_name must be a non-empty str")
+    if account_url is not None and not _header_safe(account_name):
+        # Its form is the service's business here, but it goes into the shared-key
+        # Authorization header. (Alone, its form is checked where the URL is built.)
+        raise ConfigError("account_name must be a non-empty str without spaces or controls")
     options = dict(client_options or {})
     # Plain http is refused for non-loopback hosts unless the caller opts in explicitly.
     allow_insecure = bool(options.pop("allow_insecure", False))
@@ -153,6 +155,17 @@ def build_settings(
     else:
         resolved, owned = _default_credential(), True
     return Settings(container, endpoint, name, transfer, kwargs, None, resolved, owned, policy)
+
+
+def _header_safe(name: object) -> bool:
+    if name is None:
+        return True
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and name.isprintable()
+        and not any(c.isspace() for c in name)
+    )
 
 
 def _has_secret(conn: str) -> bool:

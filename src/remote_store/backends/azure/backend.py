@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from remote_store.backend import Backend
-from remote_store.backends.azure.clients import build_settings, service_client
+from remote_store.backends.azure.clients import account_hns, build_settings, service_client
+from remote_store.backends.azure.container import naming
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.flat import FlatStrategy
 from remote_store.backends.azure.hierarchical import HierarchicalStrategy
@@ -149,8 +150,7 @@ class AzureBackend(Backend):
             return self._hns
         try:
             # Container-level GetAccountInfo: a container-scoped SAS may call it.
-            with translate("detect hierarchical namespace", None):
-                info = self._container.get_account_information()
+            hns = account_hns(self._container)
         except PermissionDenied:
             log.warning(
                 "AzureBackend(container=%r): cannot ask the account whether it has a "
@@ -160,8 +160,8 @@ class AzureBackend(Backend):
             )
             self._hns = False
             return False
-        self._hns = bool(info.get("is_hns_enabled"))
-        return self._hns
+        self._hns = hns
+        return hns
 
     def _pick(self, hns: bool) -> AzureStrategy:
         strategy = HierarchicalStrategy if hns else FlatStrategy
@@ -258,7 +258,7 @@ class AzureBackend(Backend):
 
     def _ping(self) -> None:
         """One request: the container's properties."""
-        with translate("ping", None):
+        with naming(self._container_name, "ping", None), translate("ping", None):
             self._container.get_container_properties()
 
     def _close(self) -> None:

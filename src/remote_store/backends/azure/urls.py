@@ -112,6 +112,7 @@ def dfs_endpoint(account_url: str) -> str:
 
 
 def account_url_for(account_name: str) -> str:
+    """The public cloud's Blob endpoint of *account_name* (whose form the caller checked)."""
     return f"https://{account_name}.blob.core.windows.net"
 
 
@@ -191,6 +192,13 @@ def parse_url(url: str) -> AzureLocation:
         https = "http" if scheme == "abfs" and _IP_HOST.match(host) else "https"
         account_url = blob_endpoint(f"{https}://{host}", allow_insecure=True)  # checked on use
     else:
+        # The one place a URL is built from an account name: its form must be Azure's.
+        if not _ACCOUNT.match(parts.account):
+            raise InvalidPath(
+                f"{url[:80]!r}: {parts.account[:40]!r} is not a storage account name "
+                "(3-24 lower-case letters and digits); give the full host instead",
+                path=url,
+            )
         account_url = account_url_for(parts.account)
     return AzureLocation(parts.container, path, parts.account, account_url)
 

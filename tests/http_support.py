@@ -1,0 +1,155 @@
+"""Web servers for the HTTP backend's tests: nginx (Range, ETag, a JSON index) and
+Python's ``http.server`` (no Range, no ETag), each on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+NGINX = "/usr/sbin/nginx"
+
+#: ``/files/`` serves the root without an index; ``/listed/`` serves it with nginx's JSON
+#: index; ``/moved/...`` answers 301 to ``/files/...``; ``/loop/`` redirects forever.
+_CONFIG = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    types {{ text/plain txt; application/json json; application/octet-stream bin; }}
+    default_type application/octet-stream;
+    etag on;
+    sendfile on;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        root {root};
+        location /files/ {{ alias {root}/; }}
+        location /listed/ {{ alias {root}/; autoindex on; autoindex_format json; }}
+        location /moved/ {{ rewrite ^/moved/(.*)$ /files/$1 permanent; }}
+        location /loop/ {{ rewrite ^/loop/(.*)$ /loop/$1 redirect; }}
+    }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class WebServer:
+    """A running server: its origin (``http://127.0.0.1:PORT``) and the folder it serves."""
+
+    origin: str
+    root: Path
+
+    def url(self, location: str = "") -> str:
+        return f"{self.origin}/{location.lstrip('/')}"
+
+    def put(self, path: str, data: bytes) -> None:
+        """Place a file (atomically: written beside it, then renamed over it)."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial_file = target.with_name(f".{target.name}.part")
+        partial_file.write_bytes(data)
+        os.replace(partial_file, target)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            pytest.fail(f"nginx exited with {process.returncode}: {text[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"nothing listens on 127.0.0.1:{port} after 15 s")
+
+
+@contextlib.contextmanager
+def run_nginx(prefix: Path) -> Iterator[WebServer]:
+    """Start nginx in the foreground with a config of its own under *prefix*, yield it,
+    stop it by PID. Fails (never skips) when nginx is not installed."""
+    if not Path(NGINX).is_file() and shutil.which("nginx") is None:
+        pytest.fail("nginx is not installed: run `bash scripts/install-debian.sh` (nginx-light)")
+    binary = NGINX if Path(NGINX).is_file() else str(shutil.which("nginx"))
+    root = prefix / "root"
+    root.mkdir(parents=True)
+    port = free_port()
+    config = prefix / "nginx.conf"
+    config.write_text(_CONFIG.format(prefix=prefix, port=port, root=root))
+    log = prefix / "error.log"
+    command = [binary, "-p", str(prefix), "-e", str(log), "-c", str(config)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, process, log)
+        yield WebServer(f"http://127.0.0.1:{port}", root)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def run_plain_server(root: Path) -> Iterator[WebServer]:
+    """Python's ``http.server`` over *root* in a thread: answers every GET with 200 and the
+    whole file, sends no ETag."""
+    root.mkdir(parents=True, exist_ok=True)
+    handler = partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="plain-http", daemon=True)
+    thread.start()
+    try:
+        yield WebServer(f"http://127.0.0.1:{server.server_address[1]}", root)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """A running nginx (started once per session, stopped at its end by PID)."""
+    with run_nginx(tmp_path_factory.mktemp("nginx")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def plain_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """Python's ``http.server`` (no Range, no ETag), for the fallback paths."""
+    with run_plain_server(tmp_path_factory.mktemp("plain-http")) as server:
+        yield server

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from remote_store.backend import Backend
+
 NGINX = "/usr/sbin/nginx"
 
 #: ``/files/`` serves the root without an index; ``/listed/`` serves it with nginx's JSON
@@ -153,3 +155,12 @@ def plain_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     """Python's ``http.server`` (no Range, no ETag), for the fallback paths."""
     with run_plain_server(tmp_path_factory.mktemp("plain-http")) as server:
         yield server
+
+
+def http_conformance_backend(request: pytest.FixtureRequest) -> Backend:
+    """The conformance suite's ``http`` backend: nginx's JSON-indexed location, so the
+    suite checks listing too, and that every write is refused."""
+    from remote_store.backends.http import HttpBackend
+
+    server: WebServer = request.getfixturevalue("nginx")
+    return HttpBackend(server.url("listed"), listing="nginx-json")

@@ -42,6 +42,9 @@ _types: dict[str, _BackendType] = {
     "azure": _BackendType(
         "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
     ),
+    "http": _BackendType(
+        "remote_store.backends.http:HttpBackend", 'pip install "remote-store[http]"'
+    ),
 }
 
 

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +41,7 @@ http {{
     types {{ text/plain txt; application/json json; application/octet-stream bin; }}
     default_type application/octet-stream;
     etag on;
+    absolute_redirect off;
     sendfile on;
     keepalive_requests 100000;
     server {{
@@ -58,10 +59,12 @@ http {{
 
 @dataclass(frozen=True)
 class WebServer:
-    """A running server: its origin (``http://127.0.0.1:PORT``) and the folder it serves."""
+    """A running server: its origin (``http://127.0.0.1:PORT``) and the folder it serves;
+    *requests* lists ``(method, path, headers)`` where the server records them."""
 
     origin: str
     root: Path
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
     def url(self, location: str = "") -> str:
         return f"{self.origin}/{location.lstrip('/')}"
@@ -120,9 +123,34 @@ def run_nginx(prefix: Path) -> Iterator[WebServer]:
             process.wait()
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class _PlainHandler(SimpleHTTPRequestHandler):
+    """http.server's file handler, quiet, recording each request's method, path and
+    headers; ``/hop/REST`` answers 302 to ``http://localhost:PORT/REST`` (another origin
+    than ``127.0.0.1``)."""
+
+    requests: list[tuple[str, str, dict[str, str]]]
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def _record(self) -> bool:
+        self.requests.append((self.command, self.path, dict(self.headers)))
+        if not self.path.startswith("/hop/"):
+            return False
+        port = self.server.server_address[1]  # type: ignore[index]
+        self.send_response(302)
+        self.send_header("Location", f"http://localhost:{port}/{self.path[5:]}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
+    def do_GET(self) -> None:
+        if not self._record():
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._record():
+            super().do_HEAD()
 
 
 @contextlib.contextmanager
@@ -130,13 +158,14 @@ def run_plain_server(root: Path) -> Iterator[WebServer]:
     """Python's ``http.server`` over *root* in a thread: answers every GET with 200 and the
     whole file, sends no ETag."""
     root.mkdir(parents=True, exist_ok=True)
-    handler = partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    requests: list[tuple[str, str, dict[str, str]]] = []
+    handler = type("Handler", (_PlainHandler,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="plain-http", daemon=True)
     thread.start()
     try:
-        yield WebServer(f"http://127.0.0.1:{server.server_address[1]}", root)
+        yield WebServer(f"http://127.0.0.1:{server.server_address[1]}", root, requests)
     finally:
         server.shutdown()
         server.server_close()

@@ -70,7 +70,9 @@ def body(response: BaseHTTPResponse) -> Iterator[bytes]:
     end, and is closed if reading stops early."""
     finished = False
     try:
-        yield from response.stream(_PIECE)
+        # read1: what has arrived, so a body cut later keeps every byte received before.
+        while piece := response.read1(_PIECE):
+            yield piece
         finished = True
     finally:
         if not finished:

@@ -49,11 +49,15 @@ class Answer:
         return value if value is None else str(value)
 
     def is_folder(self) -> bool:
-        """A redirect from ``.../KEY`` to ``.../KEY/``: a folder is there."""
+        """A redirect from ``.../KEY`` to ``.../KEY/`` (on any origin: a server behind a
+        proxy may name its own): a folder is there."""
         if self.status not in REDIRECTS:
             return False
         location = self.header("Location")
-        return location is not None and urljoin(self.url, location) == self.url + "/"
+        if location is None:
+            return False
+        target = urlsplit(urljoin(self.url, location))
+        return not target.query and target.path == urlsplit(self.url).path + "/"
 
     def discard(self) -> None:
         """Free the connection without reading a long body."""

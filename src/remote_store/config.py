@@ -10,7 +10,8 @@ The TOML shape users write (a standalone file, or ``[tool.remote-store]`` in pyp
     backend = "storage"
 
 ``${VAR}`` and ``${VAR:-default}`` are resolved from the environment when the file is
-loaded; ``$${`` writes a literal ``${``. Credential options end up wrapped in `Secret`.
+loaded; ``$${`` writes a literal ``${``. Credential options, and credential headers in a
+``headers`` option, end up wrapped in `Secret`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ CREDENTIAL_OPTIONS: Final = frozenset(
         *("secret", "token", "api_key", "access_key", "secret_key", "credential"),
     }
 )
+
+
+#: Header names whose values are credentials: Authorization-like names, and any name
+#: that mentions a key, token, secret, session, password or auth.
+_CREDENTIAL_HEADER: Final = re.compile(
+    r"(?i)^(?:proxy-)?authorization$|^cookie$|key|token|secret|auth|session|passw"
+)
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether an HTTP header called *name* carries a credential (its value is kept as a
+    `Secret` in a ``headers`` option, and never sent to another origin)."""
+    return bool(_CREDENTIAL_HEADER.search(name))
 
 
 @final
@@ -300,6 +314,13 @@ def _freeze_options(options: object) -> Mapping[str, Any]:
             value = Secret(value)
         elif key == "retry" and isinstance(value, Mapping):
             value = RetryPolicy.from_dict(value)
+        elif key == "headers" and isinstance(value, Mapping):
+            value = {
+                name: Secret(text)
+                if isinstance(name, str) and isinstance(text, str) and is_credential_header(name)
+                else text
+                for name, text in value.items()
+            }
         frozen[key] = value
     return MappingProxyType(frozen)
 

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote, urlsplit
 import urllib3
 
 from remote_store._transport import check_transport
-from remote_store.config import RetryPolicy, Secret
+from remote_store.config import RetryPolicy, Secret, is_credential_header
 from remote_store.errors import ConfigError, InvalidPath
 
 INSTALL_HINT = 'pip install "remote-store[http]"'
@@ -27,10 +27,6 @@ DEFAULT_RETRY = RetryPolicy(
 #: Listings the backend can read; the option value that declares them.
 LISTINGS = ("nginx-json",)
 
-#: Header names whose values are credentials whatever type they are given as.
-_CREDENTIAL_NAME = re.compile(
-    r"(?i)^(authorization|proxy-authorization|cookie)$|key|token|secret|auth|session|password"
-)
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -119,7 +115,7 @@ def check_headers(headers: object) -> dict[str, str | Secret]:
             raise ConfigError(f"header {name!r} must be a str or Secret")
         if any(c in text for c in "\r\n\0"):
             raise ConfigError(f"header {name!r} holds a line break or NUL")
-        secret = isinstance(value, Secret) or bool(_CREDENTIAL_NAME.search(name))
+        secret = isinstance(value, Secret) or is_credential_header(name)
         checked[name] = Secret(text) if secret else text
     return checked
 

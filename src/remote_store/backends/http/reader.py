@@ -127,7 +127,8 @@ class Ranges:
             if same:
                 return body(answer.response)
         elif status == 200 and pin.etag is not None and answer.header("ETag") == pin.etag:
-            # The same version, but the server ignored Range: skip to the range wanted.
+            # The same version, but the server ignored Range: skip to the range wanted
+            # (reading the bytes before it: a correct answer, if a costly one).
             return _slice(body(answer.response), start, end - start + 1)
         answer.discard()
         if status in (200, 206, 412, 416):
@@ -140,16 +141,23 @@ class Ranges:
 
 
 def _slice(pieces: Iterator[bytes], skip: int, length: int) -> Iterator[bytes]:
-    for piece in pieces:
-        if skip >= len(piece):
-            skip -= len(piece)
-            continue
-        piece = piece[skip:]
-        skip = 0
-        if length <= 0:
-            continue  # read to the end, so the connection is reused
-        yield piece[:length]
-        length -= len(piece)
+    """*length* bytes after the first *skip* of a whole body; the connection is closed
+    once they are read (the rest of the file is not downloaded for nothing)."""
+    try:
+        for piece in pieces:
+            if skip >= len(piece):
+                skip -= len(piece)
+                continue
+            wanted = piece[skip : skip + length]
+            skip = 0
+            length -= len(wanted)
+            yield wanted
+            if length <= 0:
+                return
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
 
 class BodyStream(io.RawIOBase):

@@ -32,7 +32,8 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    access_log off;
+    log_format counts '$request_method $status $body_bytes_sent';
+    access_log {access_log};
     client_body_temp_path {prefix}/client_body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;
@@ -97,9 +98,10 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, log: Path
 
 
 @contextlib.contextmanager
-def run_nginx(prefix: Path) -> Iterator[WebServer]:
+def run_nginx(prefix: Path, *, access_log: bool = False) -> Iterator[WebServer]:
     """Start nginx in the foreground with a config of its own under *prefix*, yield it,
-    stop it by PID. Fails (never skips) when nginx is not installed."""
+    stop it by PID. Fails (never skips) when nginx is not installed. With *access_log*,
+    ``PREFIX/access.log`` gets one line per request: method, status, body bytes sent."""
     if not Path(NGINX).is_file() and shutil.which("nginx") is None:
         pytest.fail("nginx is not installed: run `bash scripts/install-debian.sh` (nginx-light)")
     binary = NGINX if Path(NGINX).is_file() else str(shutil.which("nginx"))
@@ -107,7 +109,8 @@ def run_nginx(prefix: Path) -> Iterator[WebServer]:
     root.mkdir(parents=True)
     port = free_port()
     config = prefix / "nginx.conf"
-    config.write_text(_CONFIG.format(prefix=prefix, port=port, root=root))
+    log_to = f"{prefix}/access.log counts" if access_log else "off"
+    config.write_text(_CONFIG.format(prefix=prefix, port=port, root=root, access_log=log_to))
     log = prefix / "error.log"
     command = [binary, "-p", str(prefix), "-e", str(log), "-c", str(config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

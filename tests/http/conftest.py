@@ -13,8 +13,6 @@ from remote_store.backends.http import HttpBackend
 from tests.fault_proxy import FaultProxy
 from tests.http_support import WebServer
 
-pytestmark = pytest.mark.http
-
 
 class Site:
     """A folder of its own on a server; files put there, backends built over it."""

@@ -17,6 +17,8 @@ from remote_store.errors import CapabilityNotSupported, ConfigError, NotFound
 from remote_store.store import Store
 from tests.http.conftest import Site
 
+pytestmark = pytest.mark.http
+
 TOKEN = "Bearer tok-7d2e90aa41"
 KEY = "k-3b9f00c1d2"
 

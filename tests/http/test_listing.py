@@ -13,6 +13,8 @@ from remote_store.store import Store
 from tests.http.conftest import Site
 from tests.http.scripted import Behaviour, scripted_server
 
+pytestmark = pytest.mark.http
+
 FILES = {
     "a.txt": b"a",
     "b.bin": b"bb",

@@ -18,6 +18,8 @@ from tests.fault_proxy import Fault, FaultKind, FaultProxy, Match, RequestInfo
 from tests.http.conftest import Site
 from tests.http.scripted import Behaviour, scripted_server
 
+pytestmark = pytest.mark.http
+
 CHUNK = 64 * 1024
 FAST = {"attempts": 2, "backoff_base": 0.0, "backoff_max": 0.0, "timeout": 20.0}
 

@@ -14,6 +14,8 @@ from remote_store.store import Store
 from tests.fault_proxy import FaultProxy
 from tests.http.conftest import Site
 
+pytestmark = pytest.mark.http
+
 CHUNK = 64 * 1024
 
 

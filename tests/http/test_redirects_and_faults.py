@@ -16,6 +16,8 @@ from tests.fault_proxy import Fault, FaultProxy, Match
 from tests.http.conftest import Site
 from tests.http.scripted import Behaviour, scripted_server
 
+pytestmark = pytest.mark.http
+
 CHUNK = 64 * 1024
 TOKEN = "Bearer tok-9f3a1c77e5"
 

@@ -54,6 +54,13 @@ http {{
         location /moved/ {{ rewrite ^/moved/(.*)$ /files/$1 permanent; }}
         location /loop/ {{ rewrite ^/loop/(.*)$ /loop/$1 redirect; }}
     }}
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        server_name localhost;
+        ssl_certificate {prefix}/cert.pem;
+        ssl_certificate_key {prefix}/key.pem;
+        location /files/ {{ alias {root}/; }}
+    }}
 }}
 """
 
@@ -66,6 +73,9 @@ class WebServer:
     origin: str
     root: Path
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    #: nginx also serves ``/files/`` over TLS here, with a self-signed certificate.
+    tls_origin: str | None = None
+    ca_file: Path | None = None
 
     def url(self, location: str = "") -> str:
         return f"{self.origin}/{location.lstrip('/')}"
@@ -77,6 +87,42 @@ class WebServer:
         partial_file = target.with_name(f".{target.name}.part")
         partial_file.write_bytes(data)
         os.replace(partial_file, target)
+
+
+def self_signed(cert: Path, key: Path) -> None:
+    """A certificate for 127.0.0.1 and localhost, signed by its own key (it is its CA)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "remote-store test")])
+    now = datetime.datetime.now(datetime.UTC)
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 def free_port() -> int:
@@ -107,16 +153,25 @@ def run_nginx(prefix: Path, *, access_log: bool = False) -> Iterator[WebServer]:
     binary = NGINX if Path(NGINX).is_file() else str(shutil.which("nginx"))
     root = prefix / "root"
     root.mkdir(parents=True)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    self_signed(prefix / "cert.pem", prefix / "key.pem")
     config = prefix / "nginx.conf"
     log_to = f"{prefix}/access.log counts" if access_log else "off"
-    config.write_text(_CONFIG.format(prefix=prefix, port=port, root=root, access_log=log_to))
+    config.write_text(
+        _CONFIG.format(prefix=prefix, port=port, tls_port=tls_port, root=root, access_log=log_to)
+    )
     log = prefix / "error.log"
     command = [binary, "-p", str(prefix), "-e", str(log), "-c", str(config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(port, process, log)
-        yield WebServer(f"http://127.0.0.1:{port}", root)
+        _wait_for_port(tls_port, process, log)
+        yield WebServer(
+            f"http://127.0.0.1:{port}",
+            root,
+            tls_origin=f"https://127.0.0.1:{tls_port}",
+            ca_file=prefix / "cert.pem",
+        )
     finally:
         process.terminate()
         try:

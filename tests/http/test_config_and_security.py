@@ -9,13 +9,15 @@ import pickle
 from collections.abc import Callable
 
 import pytest
+import urllib3
 
 from remote_store import Registry, RegistryConfig, Secret
 from remote_store.backends import HttpBackend, ReadOnlyHttpBackend
 from remote_store.capabilities import Capability
-from remote_store.errors import CapabilityNotSupported, ConfigError, NotFound
+from remote_store.errors import BackendUnavailable, CapabilityNotSupported, ConfigError, NotFound
 from remote_store.store import Store
 from tests.http.conftest import Site
+from tests.http_support import WebServer
 
 pytestmark = pytest.mark.http
 
@@ -184,3 +186,25 @@ def test_registry_config_and_from_url(site: Site) -> None:
 def test_ping(site: Site) -> None:
     """HTTP-013: a server that answers is up."""
     site.backend().ping()
+
+
+def test_tls_is_verified(nginx: WebServer) -> None:
+    """HTTP-001, HTTP-010: a certificate no CA vouches for fails at once (not retried,
+    not retryable); with its CA in ca_certs, or verify_ssl=False, the file reads."""
+    assert nginx.tls_origin is not None and nginx.ca_file is not None
+    nginx.put("tls/file.bin", b"over tls")
+    base = f"{nginx.tls_origin}/files/tls"
+    with HttpBackend(base) as backend, pytest.raises(BackendUnavailable, match="TLS") as caught:
+        backend.read_bytes("file.bin")
+    assert caught.value.retryable is False
+    with HttpBackend(base, ca_certs=nginx.ca_file) as backend:
+        assert backend.read_bytes("file.bin") == b"over tls"
+    with (
+        pytest.warns(urllib3.exceptions.InsecureRequestWarning),
+        HttpBackend(base, verify_ssl=False) as backend,
+    ):
+        assert backend.read_bytes("file.bin") == b"over tls"
+    with pytest.raises(ConfigError, match="ca_certs"):
+        HttpBackend(base, ca_certs=nginx.root / "no-such.pem")
+    with pytest.raises(ConfigError, match="verify_ssl"):
+        HttpBackend(base, ca_certs=nginx.ca_file, verify_ssl=False)

@@ -3,6 +3,7 @@ data, REST endpoints that serve files), through one thread-safe urllib3 pool."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from types import MappingProxyType
@@ -53,6 +54,7 @@ class HttpBackend(Backend):
         timeout: float = 30.0,
         retry: RetryPolicy | Mapping[str, Any] | None = None,
         verify_ssl: bool = True,
+        ca_certs: str | os.PathLike[str] | None = None,
         max_redirects: int = 5,
         allow_insecure: bool = False,
         listing: str | None = None,
@@ -65,6 +67,7 @@ class HttpBackend(Backend):
             timeout=timeout,
             retry=retry,
             verify_ssl=verify_ssl,
+            ca_certs=ca_certs,
             max_redirects=max_redirects,
             allow_insecure=allow_insecure,
             listing=listing,

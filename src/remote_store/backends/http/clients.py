@@ -4,6 +4,7 @@ thread-safe; see sdd/decisions.md)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Settings:
     timeout: float
     retry: RetryPolicy
     verify_ssl: bool
+    ca_certs: str | None
     max_redirects: int
     allow_insecure: bool
     listing: str | None
@@ -127,6 +129,7 @@ def build_settings(
     timeout: object,
     retry: object,
     verify_ssl: object,
+    ca_certs: object,
     max_redirects: object,
     allow_insecure: object,
     listing: object,
@@ -137,6 +140,11 @@ def build_settings(
     for name, flag in (("verify_ssl", verify_ssl), ("allow_insecure", allow_insecure)):
         if not isinstance(flag, bool):
             raise ConfigError(f"{name} must be a bool, got {flag!r}")
+    if ca_certs is not None:
+        if not isinstance(ca_certs, str | os.PathLike) or not os.path.isfile(ca_certs):
+            raise ConfigError("ca_certs must be the path of a PEM file of CA certificates")
+        if verify_ssl is False:
+            raise ConfigError("ca_certs is for verifying certificates: drop verify_ssl=False")
     if listing is not None and listing not in LISTINGS:
         raise ConfigError(f"listing must be None or one of {', '.join(LISTINGS)}, got {listing!r}")
     if retry is None:
@@ -153,6 +161,7 @@ def build_settings(
         timeout=float(_number(timeout, "timeout", minimum=0.001)),
         retry=policy,
         verify_ssl=bool(verify_ssl),
+        ca_certs=os.fspath(ca_certs) if ca_certs is not None else None,
         max_redirects=_number(max_redirects, "max_redirects", minimum=0, integer=True),
         allow_insecure=bool(allow_insecure),
         listing=listing if isinstance(listing, str) else None,
@@ -162,12 +171,14 @@ def build_settings(
 
 
 def pool(settings: Settings) -> urllib3.PoolManager:
-    """The connection pool: no retries or redirects of its own (the backend does both),
-    one connection per read-ahead thread and the caller's, kept per host."""
+    """The connection pool: no retries or redirects of its own (the backend does both).
+    Idle connections kept per host: enough for a few readers with their read-ahead; more
+    are opened when needed and closed after use."""
     return urllib3.PoolManager(
         num_pools=8,
-        maxsize=max(settings.max_concurrency + 1, 4),
+        maxsize=max(16, 4 * settings.max_concurrency),
         block=False,
         retries=False,
         cert_reqs="CERT_REQUIRED" if settings.verify_ssl else "CERT_NONE",
+        ca_certs=settings.ca_certs,
     )

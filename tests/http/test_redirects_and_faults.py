@@ -4,7 +4,7 @@ retried within the policy, bodies cut mid-way resumed, the content verified (HTT
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -165,3 +165,18 @@ def test_a_slow_server_meets_the_deadline(site: Site, nginx_proxy: FaultProxy) -
     )
     with pytest.raises(BackendUnavailable, match="deadline"):
         backend.read_bytes("file.bin")
+
+
+def test_a_whole_body_cut_is_an_error_not_short_data(
+    plain_site: Site, fault_proxy: Callable[..., FaultProxy]
+) -> None:
+    """HTTP-008, HTTP-010: without Range a cut body cannot be resumed: the read fails
+    with BackendUnavailable rather than returning fewer bytes; a new read succeeds."""
+    data = payload(3 * CHUNK, seed=4)
+    plain_site.put("file.bin", data)
+    proxy = fault_proxy(plain_site.server.origin)
+    proxy.add(Fault.truncate(50_000, match=Match(method="GET")))
+    store = Store(plain_site.backend(via=proxy))
+    with pytest.raises(BackendUnavailable):
+        store.read_bytes("file.bin")
+    assert store.read_bytes("file.bin") == data

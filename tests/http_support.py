@@ -32,7 +32,7 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    log_format counts '$request_method $status $body_bytes_sent';
+    log_format counts '$request_method $status $body_bytes_sent $connection';
     access_log {access_log};
     client_body_temp_path {prefix}/client_body;
     proxy_temp_path {prefix}/proxy;
@@ -147,7 +147,8 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, log: Path
 def run_nginx(prefix: Path, *, access_log: bool = False) -> Iterator[WebServer]:
     """Start nginx in the foreground with a config of its own under *prefix*, yield it,
     stop it by PID. Fails (never skips) when nginx is not installed. With *access_log*,
-    ``PREFIX/access.log`` gets one line per request: method, status, body bytes sent."""
+    ``PREFIX/access.log`` gets one line per request: method, status, body bytes sent,
+    connection number."""
     if not Path(NGINX).is_file() and shutil.which("nginx") is None:
         pytest.fail("nginx is not installed: run `bash scripts/install-debian.sh` (nginx-light)")
     binary = NGINX if Path(NGINX).is_file() else str(shutil.which("nginx"))

@@ -6,13 +6,16 @@ from __future__ import annotations
 import io
 import random
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from remote_store.backends.http import HttpBackend
 from remote_store.errors import IsAFolder, NotFound
 from remote_store.store import Store
 from tests.fault_proxy import FaultProxy
 from tests.http.conftest import Site
+from tests.http_support import run_nginx
 
 pytestmark = pytest.mark.http
 
@@ -165,3 +168,22 @@ def test_threads_share_one_backend(site: Site) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(check, list(files) * 4))
+
+
+def test_one_connection_serves_a_thread(tmp_path: Path) -> None:
+    """HTTP-012: HEADs, misses and reads from one thread reuse one kept-alive connection
+    (an answer's unread body never forces a new one), counted in nginx's access log."""
+    with run_nginx(tmp_path, access_log=True) as server:
+        server.put("f.bin", payload(1_000_000, seed=6))
+        with HttpBackend(server.url("files"), max_concurrency=1) as backend:
+            for _ in range(3):
+                assert backend.get_file_info("f.bin").size == 1_000_000
+                assert not backend.exists("missing.bin")
+                assert backend.is_folder("")
+            with pytest.raises(NotFound):
+                backend.read_bytes("missing.bin")
+            assert len(backend.read_bytes("f.bin")) == 1_000_000
+    lines = (tmp_path / "access.log").read_text().split("\n")
+    entries = [line.split() for line in lines if line]
+    assert len(entries) == 8
+    assert len({entry[3] for entry in entries}) == 1, entries

@@ -65,8 +65,9 @@ class Answer:
 
 
 def discard(response: BaseHTTPResponse) -> None:
-    length = response.headers.get("Content-Length")
-    if length is not None and length.isdigit() and int(length) <= _DRAIN_LIMIT:
+    # What is left of the body (0 for a HEAD, whatever its Content-Length says).
+    length = getattr(response, "length_remaining", None)
+    if isinstance(length, int) and length <= _DRAIN_LIMIT:
         try:
             response.drain_conn()
         except Exception:  # a connection we cannot reuse is closed instead

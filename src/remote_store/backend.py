@@ -40,12 +40,18 @@ class Backend(BackendHooks):
 
     #: Every capability an instance of this class may declare.
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet()
+    #: The same set, under the name remote-store 0.33 used; a subclass may declare either.
+    CAPABILITIES: ClassVar[CapabilitySet] = CapabilitySet()
     #: Whether a closed instance refuses further calls (`BackendUnavailable`).
     close_is_terminal: ClassVar[bool] = True
     __closed: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        own = vars(cls)
+        if "CAPABILITIES" in own and "supported_capabilities" not in own:
+            cls.supported_capabilities = CapabilitySet(cls.CAPABILITIES)
+        cls.CAPABILITIES = cls.supported_capabilities
         overridden = sorted(_KERNEL.intersection(vars(cls)))
         if overridden:
             raise TypeError(
@@ -184,7 +190,7 @@ class Backend(BackendHooks):
             metadata=metadata,
             if_match=if_match,
         )
-        return atomic_writer(self.__boundary, opened)
+        return atomic_writer(self.__boundary, opened, key)
 
     # ================================================================== files: the rest
 
@@ -306,17 +312,20 @@ class Backend(BackendHooks):
         )
 
     @final
-    def list_folders(self, path: str = "") -> Iterator[str]:
-        """Names of the immediate subfolders of *path*, lazily."""
+    def list_folders(
+        self, path: str = "", *, pattern: str | None = None, max_depth: int | None = None
+    ) -> Iterator[FolderEntry]:
+        """Subfolders of the folder *path*, lazily: its own, or down to *max_depth* levels
+        (1 = its own, the default); *pattern* filters folder names."""
         key = paths.normalize(path)
-
-        def names() -> Iterator[str]:
-            for entry in self._operations()._iter_children(key):
-                if isinstance(entry, FolderEntry):
-                    yield entry.name
-
+        _listing.check_max_depth(max_depth)
+        _listing.name_matcher(pattern)  # a bad pattern fails now, not at the first item
         self.__check_open()
-        return self.__lazy(names)
+        return self.__lazy(
+            lambda: _listing.walk_folders(
+                self._operations()._iter_children, key, max_depth or 1, pattern
+            )
+        )
 
     @final
     def glob(self, pattern: str) -> Iterator[FileInfo]:
@@ -325,15 +334,18 @@ class Backend(BackendHooks):
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
+        globbing.compile_pattern(normalized)  # a malformed pattern fails here, typed
         self.__check_open()
         return self.__lazy(lambda: self._operations()._glob(normalized))
 
     @final
-    def get_folder_info(self, path: str = "") -> FolderInfo:
-        """File count and total size of everything below the folder *path*."""
+    def get_folder_info(self, path: str = "", *, max_depth: int | None = None) -> FolderInfo:
+        """File count, total size and newest modification of the files below the folder
+        *path*: at every depth, or down to *max_depth* levels (1 = its own files)."""
         key = paths.normalize(path)
+        _listing.check_max_depth(max_depth)
         with self.__boundary():
-            return self._operations()._get_folder_info(key)
+            return self._operations()._get_folder_info(key, max_depth=max_depth)
 
     @final
     def delete_folder(
@@ -380,10 +392,16 @@ class Backend(BackendHooks):
             return self._unwrap(type_hint)
 
     @final
-    def ping(self) -> None:
-        """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not."""
+    def check_health(self) -> None:
+        """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not.
+        `Store.ping` calls it."""
         with self.__boundary():
             self._ping()
+
+    @final
+    def ping(self) -> None:
+        """`check_health`."""
+        self.check_health()
 
     @final
     def close(self) -> None:

@@ -233,21 +233,42 @@ def _build(name: str, config: BackendConfig) -> Backend:
         signature: inspect.Signature | None = inspect.signature(cls)
     except (TypeError, ValueError):  # no introspectable signature; let the call decide
         signature = None
+    where = f"backend {name!r} (type {config.type!r})"
     if signature is not None:
         try:
             signature.bind(**options)
         except TypeError:
             # Checked before calling so the message names options, never their values.
             raise ConfigError(_mismatch(name, config, cls, signature)) from None
+        _check_flags(where, signature, options)
     log.debug("building backend %r (type %r, %s)", name, config.type, cls.__qualname__)
     try:
         return cls(**options)
-    except (TypeError, ValueError) as error:
-        # Includes InvalidArgument / InvalidPath / ConfigError: the options were rejected.
+    except RemoteStoreError as error:
+        # Our own messages never quote a credential (ERR-008), so they are kept.
+        raise ConfigError(f"{where} rejected its options: {error}", backend=name) from error
+    except Exception as error:
+        # Another library's message may quote an option value, a credential among them:
+        # only its type is shown, and it is not chained.
+        kind = type(error).__name__
+        log.debug("%s: constructor raised %s", where, kind)
         raise ConfigError(
-            f"backend {name!r} (type {config.type!r}) rejected its options: {error}",
+            f"{where} rejected its options: its constructor raised {kind} "
+            "(the message is not shown: it may quote an option value)",
             backend=name,
-        ) from error
+        ) from None
+
+
+def _check_flags(where: str, signature: inspect.Signature, options: dict[str, Any]) -> None:
+    """A parameter whose default is a bool takes only a bool: ``create = "false"`` from a
+    config file would otherwise be read as true."""
+    for parameter in signature.parameters.values():
+        given = options.get(parameter.name)
+        if isinstance(parameter.default, bool) and not isinstance(given, bool | None):
+            raise ConfigError(
+                f"{where}: option {parameter.name!r} must be true or false, "
+                f"got a {type(given).__name__}",
+            )
 
 
 def _mismatch(

@@ -4,6 +4,7 @@ the sinks `read_to` writes into."""
 from __future__ import annotations
 
 import io
+import selectors
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol, TypeAlias
 
@@ -52,9 +53,16 @@ def iter_chunks(content: WritableContent, chunk_size: int = DEFAULT_CHUNK_SIZE) 
 
 def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
     """Yield what ``stream.read(chunk_size)`` returns, as it returns it (no copy), until
-    it returns nothing; `InvalidArgument` if it returns something other than bytes."""
+    it returns nothing; `InvalidArgument` if it returns something other than bytes.
+
+    A non-blocking stream returns ``None`` when no data is there *yet*, which is not the
+    end: with a file descriptor we wait until it is readable; without one we refuse
+    (`InvalidArgument`), so that the write fails instead of storing a truncated file."""
     while True:
         chunk = stream.read(chunk_size)
+        if chunk is None:
+            _wait_readable(stream)
+            continue
         if not chunk:
             return
         if not isinstance(chunk, bytes | bytearray | memoryview):
@@ -62,6 +70,19 @@ def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
                 f"stream returned {type(chunk).__name__} from read(); expected bytes"
             )
         yield chunk
+
+
+def _wait_readable(stream: BinaryIO) -> None:
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        raise InvalidArgument(
+            "stream.read() returned None (a non-blocking stream with no data yet) and the "
+            "stream has no file descriptor to wait on; pass a blocking stream"
+        ) from None
+    with selectors.DefaultSelector() as selector:
+        selector.register(descriptor, selectors.EVENT_READ)
+        selector.select()
 
 
 def known_length(content: WritableContent) -> int | None:

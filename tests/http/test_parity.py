@@ -57,7 +57,9 @@ def test_names_and_listings_agree(stores: tuple[Store, Store]) -> None:
     mine = sorted((i.path, i.size) for i in http.list_files("", recursive=True))
     theirs = sorted((i.path, i.size) for i in local.list_files("", recursive=True))
     assert mine == theirs
-    assert sorted(http.list_folders("")) == sorted(local.list_folders(""))
+    assert sorted(f.path for f in http.list_folders("")) == sorted(
+        f.path for f in local.list_folders("")
+    )
     assert sorted(i.path for i in http.glob("**/*.txt")) == sorted(
         i.path for i in local.glob("**/*.txt")
     )

@@ -23,6 +23,7 @@ from remote_store.capabilities import ALL_CAPABILITIES, Capability, CapabilitySe
 from remote_store.errors import (
     AlreadyExists,
     CapabilityNotSupported,
+    ConfigError,
     DirectoryNotEmpty,
     InvalidArgument,
     InvalidPath,
@@ -82,6 +83,18 @@ class _Staging:
         self.file: BufferedWriter = open(self.path, "xb")  # noqa: SIM115
 
 
+def _base_directory(
+    base_path: str | os.PathLike[str] | None, root: str | os.PathLike[str] | None
+) -> str:
+    # remote-store 0.33 named the directory root=; both spellings are accepted, not both.
+    if (base_path is None) == (root is None):
+        raise ConfigError("LocalBackend needs its directory as base_path= (or root=), once")
+    given = base_path if base_path is not None else root
+    if not isinstance(given, str | os.PathLike):
+        raise ConfigError(f"base_path must be a path, got {type(given).__name__}")
+    return os.fspath(given)
+
+
 class LocalBackend(Backend):
     """Keys map to files below *base_path*; every path is confined to it, symlinks included.
 
@@ -96,8 +109,16 @@ class LocalBackend(Backend):
     close_is_terminal: ClassVar[bool] = False  # nothing to release: usable after close()
     supported_capabilities: ClassVar[CapabilitySet] = ALL_CAPABILITIES
 
-    def __init__(self, base_path: str | os.PathLike[str], *, create: bool = True) -> None:
-        base = os.path.abspath(os.fspath(base_path))
+    def __init__(
+        self,
+        base_path: str | os.PathLike[str] | None = None,
+        *,
+        root: str | os.PathLike[str] | None = None,
+        create: bool = True,
+    ) -> None:
+        if not isinstance(create, bool):
+            raise ConfigError(f"create must be True or False, got a {type(create).__name__}")
+        base = os.path.abspath(_base_directory(base_path, root))
         if not os.path.isdir(base):
             if os.path.lexists(base):
                 raise NotAFolder(f"base_path {base!r} is not a directory", path=base)

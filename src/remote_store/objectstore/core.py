@@ -232,6 +232,12 @@ class ObjectStore(Operations, Primitives):
         self._copy_object(source, dst, create_only=not overwrite)
         return source
 
+    def _copies_natively(self) -> bool:
+        return type(self)._copy_object is not Primitives._copy_object
+
+    def _moves_natively(self) -> bool:
+        return self._copies_natively()  # a copy pinned to the etag, then a delete
+
     def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         self._copy_checked(src, dst, overwrite=overwrite, if_match=None)
 
@@ -289,8 +295,9 @@ class ObjectStore(Operations, Primitives):
                 if not meta.marker and not meta.key.endswith("/"):
                     yield meta.file_info()
 
-    def _get_folder_info(self, key: str) -> FolderInfo:
-        info = folder_info(key, self._list_files(key, recursive=True))
+    def _get_folder_info(self, key: str, *, max_depth: int | None = None) -> FolderInfo:
+        listed = self._list_files(key, recursive=max_depth != 1)
+        info = folder_info(key, listed, max_depth)
         if info.file_count == 0 and key and not self._has_children(key):
             if self._is_file(key):
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key, backend=self.name)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import AbstractContextManager, suppress
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.storage.blob import BlobServiceClient, ContainerClient
@@ -29,6 +28,7 @@ from remote_store.errors import (
     InvalidPath,
     PermissionDenied,
 )
+from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
 
 if TYPE_CHECKING:
@@ -204,10 +204,11 @@ class AzureBackend(Backend):
             "strategy": self._selected.kind if self._selected else None,
         }
         return ResolutionPlan(
-            backend=self.name,
             kind="azure-blob",
+            backend=self.name,
+            key=path,
             native_path=self.native_path(path),
-            details=MappingProxyType(details),
+            details=FrozenMap(details),
         )
 
     # ------------------------------------------------------------------ clients, lifecycle

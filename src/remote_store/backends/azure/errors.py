@@ -30,6 +30,7 @@ from remote_store.errors import (
     PermissionDenied,
     PreconditionFailed,
     RemoteStoreError,
+    ResourceLocked,
 )
 
 BACKEND = "azure"
@@ -220,7 +221,7 @@ def _from_response(
                 else (PermissionDenied, "copy source not readable")
             )
         elif code.startswith("Lease"):
-            cls, text = PreconditionFailed, "the blob is leased by another client"
+            cls, text = ResourceLocked, "the blob is leased by another client"
         elif code in _BY_CODE:
             cls, text = _BY_CODE[code]
             if cls is PreconditionFailed and create_only and code != "SourceConditionNotMet":

@@ -48,6 +48,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo
+from remote_store.operations import folder_info
 
 #: Service codes of a write refused by the namespace: a file ancestor, or a directory at
 #: the target (Put Blob, Put Block, Put Block List, Copy Blob, rename).
@@ -334,18 +335,11 @@ class HierarchicalStrategy(BlobObjects):
     def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
         return dfs_listing.files(self.ctx, path, recursive=recursive)
 
-    def _get_folder_info(self, path: str) -> FolderInfo:
+    def _get_folder_info(self, path: str, *, max_depth: int | None = None) -> FolderInfo:
         if path:
             props = self._properties("get_folder_info", path)
             if props is None:
                 raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
             if not is_folder_marker(props):
                 raise NotAFolder(f"{path!r} is a file, not a folder", path=path, backend="azure")
-        count = total = 0
-        newest = None
-        for info in self._list_files(path, recursive=True):
-            count += 1
-            total += info.size
-            if info.modified is not None and (newest is None or info.modified > newest):
-                newest = info.modified
-        return FolderInfo(path=path, file_count=count, total_size=total, modified=newest)
+        return folder_info(path, self._list_files(path, recursive=max_depth != 1), max_depth)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, TypeVar
 
 import urllib3
@@ -21,6 +20,7 @@ from remote_store.backends.http.retry import Http, call_scope
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.config import RetryPolicy, Secret
 from remote_store.errors import CapabilityNotSupported, NotFound, PermissionDenied
+from remote_store.frozen import FrozenMap
 from remote_store.models import FileInfo, FolderEntry, ResolutionPlan
 from remote_store.streams import Sink, copy_stream
 
@@ -173,10 +173,11 @@ class HttpBackend(Backend):
             "headers": self._settings.header_names(),
         }
         return ResolutionPlan(
-            backend=self.name,
             kind="http",
+            backend=self.name,
+            key=key,
             native_path=self._settings.url(key),
-            details=MappingProxyType(details),
+            details=FrozenMap(details),
         )
 
     def _unwrap(self, type_hint: type[T]) -> T:

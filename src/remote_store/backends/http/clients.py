@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 import urllib3
 
 from remote_store._transport import check_transport
-from remote_store.config import RetryPolicy, Secret, is_credential_header
+from remote_store.config import RetryPolicy, Secret
 from remote_store.errors import ConfigError, InvalidPath
 
 INSTALL_HINT = 'pip install "remote-store[http]"'
@@ -29,6 +29,17 @@ DEFAULT_RETRY = RetryPolicy(
 LISTINGS = ("nginx-json",)
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: Header names whose values are credentials: Authorization-like names, and any name
+#: that mentions a key, token, secret, session, password or auth.
+_CREDENTIAL_HEADER = re.compile(
+    r"(?i)^(?:proxy-)?authorization$|^cookie$|key|token|secret|auth|session|passw"
+)
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether an HTTP header called *name* carries a credential: its value is kept as a
+    `Secret` and never sent to another origin."""
+    return bool(_CREDENTIAL_HEADER.search(name))
 
 
 @dataclass(frozen=True)

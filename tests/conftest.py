@@ -9,8 +9,17 @@ import pytest
 from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
+from tests.http_support import nginx, plain_http
 
-__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy"]
+__all__ = [
+    "azurite",
+    "azurite_proxy",
+    "fault_proxy",
+    "hns_emulator",
+    "hns_proxy",
+    "nginx",
+    "plain_http",
+]
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,7 @@ _types: dict[str, _BackendType] = {
     "local": _BackendType("remote_store.backends.local:LocalBackend"),
     "memory": _BackendType("remote_store.backends.memory:MemoryBackend"),
     "azure": _BackendType("remote_store.backends.azure:AzureBackend", extra="azure"),
+    "http": _BackendType("remote_store.backends.http:HttpBackend", extra="http"),
 }
 
 

@@ -8,19 +8,39 @@ from remote_store.backends.local import LocalBackend
 from remote_store.backends.memory import MemoryBackend
 
 if TYPE_CHECKING:
-    from remote_store.backends.azure import AzureBackend
+    from remote_store.backends.azure import AzureBackend, AzureUtils
+    from remote_store.backends.http import HttpBackend, ReadOnlyHttpBackend
 
-__all__ = ["AzureBackend", "LocalBackend", "MemoryBackend"]
+__all__ = [
+    "AzureBackend",
+    "AzureUtils",
+    "HttpBackend",
+    "LocalBackend",
+    "MemoryBackend",
+    "ReadOnlyHttpBackend",
+]
+
+#: Lazily imported names: attribute -> the registered backend type whose package has it.
+_LAZY = {
+    "AzureBackend": "azure",
+    "AzureUtils": "azure",
+    "HttpBackend": "http",
+    "ReadOnlyHttpBackend": "http",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "AzureBackend":
+    if name in _LAZY:
+        import importlib
+
         from remote_store.errors import ConfigError
         from remote_store.registry import load_backend_class
 
         try:
-            return load_backend_class("azure")
+            # Imports the package, or says which extra is missing.
+            load_backend_class(_LAZY[name])
         except ConfigError as error:
             # An attribute that cannot be imported is an ImportError to `from ... import`.
             raise ImportError(str(error)) from error
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

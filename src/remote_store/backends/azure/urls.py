@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+# The plain-http rule is shared with the other network backends; re-exported here.
+from remote_store._transport import check_transport as check_transport
+from remote_store._transport import is_loopback as is_loopback
 from remote_store.errors import ConfigError, InvalidPath
 
 _CONTAINER = re.compile(r"^(?:\$root|\$web|\$logs|[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9])$")
@@ -47,30 +49,6 @@ def check_account_name(name: object) -> str:
             "3-24 lower-case letters and digits"
         )
     return name
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether *host* is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
-    if not host:
-        return False
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_transport(url: str, *, allow_insecure: bool = False, option: str = "account_url") -> None:
-    """Refuse plain ``http://`` to anything but this machine (an emulator) unless
-    *allow_insecure*: credentials and data would cross the network in clear text."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() == "http" and not allow_insecure and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"{option} uses http:// to {parts.hostname!r}: credentials and data would travel "
-            "unencrypted. Use https://, or pass client_options={'allow_insecure': True} "
-            "if you really mean it (only loopback emulators are allowed without it)"
-        )
 
 
 def check_connection_string(conn: str, *, allow_insecure: bool = False) -> None:

@@ -14,6 +14,9 @@ class RemoteStoreError(Exception):
     """Base of every error this library raises."""
 
     retryable: bool = False
+    #: The service's own error code (Azure ``x-ms-error-code``, an S3 ``Code``), when it
+    #: gave one: structured data to branch on, never the message.
+    service_code: str | None = None
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ import logging
 import threading
 from contextlib import AbstractContextManager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
@@ -31,12 +32,14 @@ from remote_store.errors import (
 )
 from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
+from remote_store.secret import Secret
 
 if TYPE_CHECKING:
     from remote_store.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger("remote_store.azure")
+_CREDENTIAL_OPTIONS = ("account_key", "sas_token", "connection_string", "credential")
 
 
 class AzureBackend(Backend):
@@ -113,6 +116,20 @@ class AzureBackend(Backend):
         location = parse_url(url)
         if location.account_url and "connection_string" not in options:
             options.setdefault("account_url", location.account_url)
+        query = urlsplit(url).query if isinstance(url, str) else ""
+        if query:
+            # A SAS URL copied from the portal carries its token: keep it, never drop it.
+            if "sig=" not in query:
+                raise ConfigError(
+                    "the URL has a query string that is not a SAS token; remove it "
+                    "(credentials go in account_key=, sas_token= or credential=)"
+                )
+            if any(options.get(name) is not None for name in _CREDENTIAL_OPTIONS):
+                raise ConfigError(
+                    "the URL carries a SAS token and a credential option is given too; "
+                    "give one of them"
+                )
+            options["sas_token"] = Secret(query)
         return Store(cls(location.container, **options), root_path=location.path)
 
     def __repr__(self) -> str:
@@ -151,7 +168,11 @@ class AzureBackend(Backend):
         try:
             # Container-level GetAccountInfo: a container-scoped SAS may call it.
             hns = account_hns(self._container)
-        except PermissionDenied:
+        except PermissionDenied as error:
+            if error.service_code == "AuthenticationFailed":
+                # The credential itself is wrong: every request will fail the same way, so
+                # say that, instead of blaming (and skipping) the namespace detection.
+                raise
             log.warning(
                 "AzureBackend(container=%r): cannot ask the account whether it has a "
                 "hierarchical namespace (permission denied); using the flat Blob strategy. "

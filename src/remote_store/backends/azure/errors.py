@@ -231,7 +231,9 @@ def _from_response(
                 text += ": " + _HINTS.get(code, "the credential may not do this")
     if cls is None:
         cls, text = _by_status(status, create_only)
-    return cls(f"{where}: {text} ({said})", path=path, backend=BACKEND)
+    error = cls(f"{where}: {text} ({said})", path=path, backend=BACKEND)
+    error.service_code = code
+    return error
 
 
 def _by_status(status: int | None, create_only: bool) -> tuple[type[RemoteStoreError], str]:
@@ -277,9 +279,11 @@ def _with_attempts(error: RemoteStoreError) -> RemoteStoreError:
     call = retry.current()
     if call is None or not error.retryable:
         return error
-    return type(error)(
+    described = type(error)(
         f"{error.message}; {call.describe()}",
         path=error.path,
         backend=error.backend,
         retryable=error.retryable,
     )
+    described.service_code = error.service_code
+    return described

@@ -24,7 +24,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
-from remote_store.objectstore.model import ListPage, ObjectMeta, folder_prefix
+from remote_store.objectstore.model import ListPage, ObjectMeta, addressable, folder_prefix
 from remote_store.objectstore.primitives import Primitives
 from remote_store.objectstore.putstream import RefinedWrites
 from remote_store.operations import Operations, folder_info
@@ -258,10 +258,11 @@ class ObjectStore(Operations, Primitives):
     # ================================================================== folder hooks
 
     def _pages(self, prefix: str, *, delimiter: bool) -> Iterator[ListPage]:
+        """Every page below *prefix*, without the names this library cannot address."""
         token: str | None = None
         while True:
             page = self._list_page(prefix, delimiter=delimiter, token=token, limit=None)
-            yield page
+            yield addressable(page, self.name)
             token = page.token
             if token is None:
                 return

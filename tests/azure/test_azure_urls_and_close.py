@@ -8,7 +8,7 @@ import pytest
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
 from remote_store.backends import AzureBackend
-from remote_store.errors import ConfigError
+from remote_store.errors import BackendUnavailable, ConfigError
 from tests.azure_support import ACCOUNT, ACCOUNT_KEY, Azurite
 
 pytestmark = pytest.mark.azure
@@ -44,3 +44,21 @@ def test_a_query_that_is_not_a_sas_or_a_second_credential_is_refused(
             account_key=ACCOUNT_KEY,
             hns=False,
         )
+
+
+def test_a_closed_azure_store_says_it_is_closed(azurite: Azurite, container: str) -> None:
+    """KRN-006 on Azure: after close(), every call says the backend is closed, not an SDK
+    error about a closed transport."""
+    store = AzureBackend.from_url(
+        f"az://{container}/in", connection_string=azurite.connection_string, hns=False
+    )
+    store.write("f.txt", b"x")
+    store.close()
+    for call in (
+        lambda: store.read_bytes("f.txt"),
+        lambda: store.write("g.txt", b"y"),
+        lambda: list(store.list_files("")),
+        store.ping,
+    ):
+        with pytest.raises(BackendUnavailable, match="the azure backend is closed"):
+            call()

@@ -70,6 +70,11 @@ class Backend(BackendHooks):
     def __boundary(self) -> Boundary:
         return Boundary(self.name, self.__check_open, self._call_scope)
 
+    def _own_call(self) -> Boundary:
+        """What a backend's own public methods (beyond the contract) run inside, as the
+        kernel's do: the closed check, the call's scope, only library errors out."""
+        return self.__boundary()
+
     def __check_open(self) -> None:
         if self.__closed and self.close_is_terminal:
             raise BackendUnavailable(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
 from remote_store.backends import AzureBackend
-from remote_store.errors import BackendUnavailable, ConfigError
+from remote_store.errors import BackendUnavailable, ConfigError, NotFound
 from tests.azure_support import ACCOUNT, ACCOUNT_KEY, Azurite
 
 pytestmark = pytest.mark.azure
@@ -62,3 +63,21 @@ def test_a_closed_azure_store_says_it_is_closed(azurite: Azurite, container: str
     ):
         with pytest.raises(BackendUnavailable, match="the azure backend is closed"):
             call()
+
+
+def test_create_container_on_first_use_and_on_demand(azurite: Azurite) -> None:
+    """AZ-095: create_container=True creates a missing container at the first call (one
+    request more, once); create_container() says whether it created it."""
+    name = f"auto-{int(time.time() * 1000) % 10_000_000}"
+    with AzureBackend(
+        name, connection_string=azurite.connection_string, hns=False, create_container=True
+    ) as backend:
+        backend.write("first.txt", b"no NotFound")
+        assert backend.read_bytes("first.txt") == b"no NotFound"
+        assert backend.create_container() is False
+    other = f"{name}-b"
+    with AzureBackend(other, connection_string=azurite.connection_string, hns=False) as plain:
+        with pytest.raises(NotFound, match="does not exist"):
+            plain.write("x.txt", b"x")
+        assert plain.create_container() is True
+        plain.write("x.txt", b"x")

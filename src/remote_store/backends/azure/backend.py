@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from remote_store.backend import Backend
@@ -68,12 +69,15 @@ class AzureBackend(Backend):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         reject_write_under_file_ancestor: bool = False,
         hns: bool | None = None,
+        create_container: bool = False,
     ) -> None:
         check_container(container)
         if hns is not None and not isinstance(hns, bool):
             raise ConfigError(f"hns must be True, False or None (detect), got {hns!r}")
         if not isinstance(reject_write_under_file_ancestor, bool):
             raise ConfigError("reject_write_under_file_ancestor must be a bool")
+        if not isinstance(create_container, bool):
+            raise ConfigError("create_container must be a bool")
         settings = build_settings(
             container,
             account_name=account_name,
@@ -102,6 +106,7 @@ class AzureBackend(Backend):
             filesystem=self._filesystem_client,
         )
         self._lock = threading.Lock()
+        self._create_on_first_use = create_container
         self._selected: AzureStrategy | None = None
         self._datalake: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -159,8 +164,26 @@ class AzureBackend(Backend):
             return selected
         with self._lock:  # single flight: concurrent first calls wait for one detection
             if self._selected is None:
+                if self._create_on_first_use:
+                    self._create()
                 self._selected = self._pick(self._detect_hns())
             return self._selected
+
+    def create_container(self) -> bool:
+        """Create the container (on an HNS account: the file system); ``True`` if this call
+        created it, ``False`` if it was there. One request. For a store to create its
+        container on first use instead, pass ``create_container=True``."""
+        with self._own_call():
+            return self._create()
+
+    def _create(self) -> bool:
+        with translate("create container", None):
+            try:
+                self._container.create_container()
+            except ResourceExistsError:
+                return False
+        log.info("created container %r", self._container_name)
+        return True
 
     def _detect_hns(self) -> bool:
         if self._hns is not None:

@@ -154,3 +154,11 @@ def test_mb_creates_a_container_once(azurite: Azurite, tmp_path: Path) -> None:
     assert put.code == 0, put.err
     local = _run(azurite, tmp_path, "mb", str(tmp_path))
     assert local.code != 0 and "no container or bucket" in local.err
+
+
+def test_a_missing_container_is_named_as_the_container(azurite: Azurite, tmp_path: Path) -> None:
+    for args in (("ls", "az://no-such-container/"), ("cat", "az://no-such-container/a.txt")):
+        result = _run(azurite, tmp_path, *args)
+        assert result.code == 1
+        assert "container 'no-such-container' does not exist" in result.err, result.err
+        assert len(result.err.strip().splitlines()) == 1

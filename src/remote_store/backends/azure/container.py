@@ -66,6 +66,7 @@ def naming(container: str, op: str, path: str | None) -> Iterator[None]:
             path=path,
             backend="azure",
         )
+        named.service_code = code
         service = _service_error(error)
         if service is None or may_leak(service):
             raise named from None

@@ -9,8 +9,9 @@ import pytest
 from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
+from tests.sql_support import Postgres, run_postgres
 
-__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy"]
+__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy", "postgres"]
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +19,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """A running Azurite Blob emulator (started once per session, stopped at its end)."""
     with run_azurite(tmp_path_factory.mktemp("azurite")) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A running PostgreSQL server (started once per session, stopped at its end)."""
+    with run_postgres() as server:
+        yield server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -42,6 +42,9 @@ _types: dict[str, _BackendType] = {
     "azure": _BackendType(
         "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
     ),
+    "sql-blob": _BackendType(
+        "remote_store.backends.sql:SQLBlobBackend", 'pip install "remote-store[sql]"'
+    ),
 }
 
 

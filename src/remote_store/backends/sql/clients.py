@@ -51,7 +51,9 @@ def build_engine(url: str | Secret | None, engine: sa.Engine | None) -> tuple[sa
         # The text may hold a password: it is not repeated.
         raise ConfigError("url is not an SQLAlchemy URL (dialect+driver://...)") from None
     _check_dialect(parsed.get_backend_name())
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # No pre-ping (a round trip per checkout): a connection found dead fails its operation
+    # with `BackendUnavailable`, and SQLAlchemy then drops every pooled connection as old.
+    options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"] = {"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False}
         if _in_memory(parsed.database):
@@ -110,28 +112,35 @@ class Transaction:
 
     def __init__(self, engine: sa.Engine, *, write: bool, lock: threading.Lock | None) -> None:
         self._lock = lock
+        self._transaction: sa.RootTransaction | None = None
         if lock is not None:
             lock.acquire()
         try:
             self.connection = engine.connect()
             if write:
                 self.connection.execution_options(**{_WRITE: True})
-            self._transaction = self.connection.begin()
+            elif engine.dialect.name == "postgresql":
+                # A read is one statement: autocommit spares the BEGIN and COMMIT round trips.
+                self.connection.execution_options(isolation_level="AUTOCOMMIT")
+            if write or engine.dialect.name != "postgresql":
+                self._transaction = self.connection.begin()
         except BaseException:
             self._release()
             raise
 
     def commit(self) -> None:
         try:
-            self._transaction.commit()
+            if self._transaction is not None:
+                self._transaction.commit()
         finally:
             self._release()
 
     def rollback(self) -> None:
         try:
             # A connection already lost has nothing to roll back: the server did it.
-            with suppress(Exception):
-                self._transaction.rollback()
+            if self._transaction is not None:
+                with suppress(Exception):
+                    self._transaction.rollback()
         finally:
             self._release()
 

@@ -59,10 +59,12 @@ class SQLBlobBackend(ObjectStoreBackend):
 
     *url* is an SQLAlchemy URL (``sqlite:///files.db``,
     ``postgresql+psycopg://user@host:5432/db``; a `Secret` when it holds a password), or
-    pass an *engine* you built. The tables ``<table_name>`` and ``<table_name>_chunks``
-    are created unless ``create_table=False``. Content is stored in chunks of
-    *chunk_size* bytes, so a write or a read holds one chunk at a time. Every write, copy
-    and move is one transaction (``ATOMIC_MOVE``); conditions are decided by the database.
+    pass an *engine* you built. *password* (a `Secret` from configuration) replaces the
+    URL's, so the URL can stay free of credentials. The tables ``<table_name>`` and
+    ``<table_name>_chunks`` are created unless ``create_table=False``. Content is stored
+    in chunks of *chunk_size* bytes, so a write or a read holds a few chunks, whatever the
+    file size. Every write, copy and move is one transaction (``ATOMIC_MOVE``); write
+    conditions are decided by the database.
     """
 
     name: ClassVar[str] = "sql-blob"
@@ -76,6 +78,7 @@ class SQLBlobBackend(ObjectStoreBackend):
         url: str | Secret | None = None,
         *,
         engine: sa.Engine | None = None,
+        password: str | Secret | None = None,
         table_name: str = "remote_store_objects",
         schema: str | None = None,
         create_table: bool = True,
@@ -88,7 +91,7 @@ class SQLBlobBackend(ObjectStoreBackend):
         if not isinstance(create_table, bool):
             raise InvalidArgument("create_table must be a bool")
         self._tables = Tables(table_name, schema)
-        self._engine, self._owns_engine = build_engine(url, engine)
+        self._engine, self._owns_engine = build_engine(url, engine, password)
         prepare(self._engine)
         self._tx = Transactions(self._engine)
         self._chunk_size = chunk_size

@@ -28,11 +28,17 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def build_engine(url: str | Secret | None, engine: sa.Engine | None) -> tuple[sa.Engine, bool]:
+def build_engine(
+    url: str | Secret | None, engine: sa.Engine | None, password: str | Secret | None = None
+) -> tuple[sa.Engine, bool]:
     """The engine for *url* (built here: owned, disposed on close) or the caller's *engine*."""
     if (url is None) == (engine is None):
         raise ConfigError("give exactly one of url= (an SQLAlchemy URL) or engine=")
+    if password is not None and not isinstance(password, str | Secret):
+        raise InvalidArgument(f"password must be a str or Secret, got {type(password).__name__}")
     if engine is not None:
+        if password is not None:
+            raise ConfigError("password= goes with url=, not with engine=")
         if not isinstance(engine, sa.Engine):
             raise InvalidArgument(
                 f"engine must be an sqlalchemy.Engine, got {type(engine).__name__}"

@@ -45,6 +45,9 @@ _types: dict[str, _BackendType] = {
     "sql-blob": _BackendType(
         "remote_store.backends.sql:SQLBlobBackend", 'pip install "remote-store[sql]"'
     ),
+    "sql-query": _BackendType(
+        "remote_store.backends.sql.query:SQLQueryBackend", 'pip install "remote-store[sql-query]"'
+    ),
 }
 
 

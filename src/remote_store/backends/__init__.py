@@ -10,11 +10,18 @@ from remote_store.backends.memory import MemoryBackend
 if TYPE_CHECKING:
     from remote_store.backends.azure import AzureBackend
     from remote_store.backends.sql import SQLBlobBackend
+    from remote_store.backends.sql.query import SQLQueryBackend
 
-__all__ = ["AzureBackend", "LocalBackend", "MemoryBackend", "SQLBlobBackend"]
+__all__ = [
+    "AzureBackend",
+    "LocalBackend",
+    "MemoryBackend",
+    "SQLBlobBackend",
+    "SQLQueryBackend",
+]
 
 #: Attribute -> backend type, for the backends whose extra may be missing.
-_LAZY = {"AzureBackend": "azure", "SQLBlobBackend": "sql-blob"}
+_LAZY = {"AzureBackend": "azure", "SQLBlobBackend": "sql-blob", "SQLQueryBackend": "sql-query"}
 
 
 def __getattr__(name: str) -> Any:

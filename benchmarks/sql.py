@@ -6,8 +6,9 @@
 1. ``sql-blob`` through `Store` vs raw SQLAlchemy Core sending the same statements in the
    same transactions (what the library adds: path checks, the kernel, objects): statements
    per operation and the median time ratio, small file (1 KiB) operations.
-2. ``sql-query`` vs ``pandas.read_sql`` + ``DataFrame.to_parquet`` exporting the same
-   query of *rows* rows to Parquet: time and the child process's peak RSS growth.
+2. ``sql-query`` (ADBC driver, and the SQLAlchemy path) vs ``pandas.read_sql`` +
+   ``DataFrame.to_parquet`` exporting the same query of *rows* rows to Parquet: time and
+   the child process's peak RSS growth.
 
 Results: ``benchmarks/results/sql.json`` (``--out``) and a table on stdout.
 """
@@ -158,7 +159,7 @@ def blob_part(url: str, reps: int) -> list[dict[str, Any]]:
 
 def query_part(url: str, rows: int) -> list[dict[str, Any]]:
     results = []
-    for tool in ("sql-query", "pandas"):
+    for tool in ("sql-query-adbc", "sql-query-sqlalchemy", "pandas"):
         command = [sys.executable, "-m", "benchmarks.sql_export_child", tool, url, str(rows)]
         out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
         results.append({"tool": tool, **json.loads(out.stdout)})
@@ -193,7 +194,7 @@ def main() -> None:
                   f"  {r['ours_statements']:.0f}/{r['raw_statements']:.0f}")  # fmt: skip
     print(f"\nexport of {args.rows:,} rows to Parquet (PostgreSQL): tool | s | RSS growth MiB")
     for r in report["query"]["postgres"]:
-        print(f"  {r['tool']:<10} {r['seconds']:6.1f} {r['growth'] / 2**20:7.0f}")
+        print(f"  {r['tool']:<22} {r['seconds']:6.1f} {r['growth'] / 2**20:7.0f}")
     print(f"\nwritten {path}")
 
 

@@ -1,7 +1,7 @@
 """One Parquet export of a generated query in this fresh process: its time and how far the
 resident set grew (``VmHWM`` minus the RSS before), as JSON. Used by benchmarks.sql.
 
-    python -m benchmarks.sql_export_child sql-query|pandas URL ROWS
+    python -m benchmarks.sql_export_child sql-query-adbc|sql-query-sqlalchemy|pandas URL ROWS
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ def main() -> None:
     tool, url, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "out.parquet"
-        if tool == "sql-query":
+        if tool.startswith("sql-query"):
             from remote_store.backends.sql.query import SQLQueryBackend
             from remote_store.store import Store
 
-            store = Store(SQLQueryBackend(url, queries={"out.parquet": query(rows)}))
+            driver = tool.removeprefix("sql-query-")
+            queries = {"out.parquet": query(rows)}
+            store = Store(SQLQueryBackend(url, queries=queries, driver=driver))
 
             def export() -> None:
                 with store.read("out.parquet") as stream, target.open("wb") as sink:

@@ -2,7 +2,7 @@
 how far its resident set grew (``VmHWM`` at the end minus the RSS after a warm-up export),
 with the bytes exported: tracemalloc does not see Arrow's allocator.
 
-    python -m tests.sql.rss_query_child URL FILE_NAME ROWS
+    python -m tests.sql.rss_query_child URL FILE_NAME ROWS [DRIVER]
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ def _export(store: Store, name: str) -> int:
 
 def main() -> None:
     url, name, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    driver = sys.argv[4] if len(sys.argv) > 4 else "auto"
     suffix = name.rsplit(".", 1)[1]
     queries = {name: query(rows), f"warm.{suffix}": query(1000)}
-    with Store(SQLQueryBackend(url, queries=queries)) as store:
+    with Store(SQLQueryBackend(url, queries=queries, driver=driver)) as store:
         _export(store, f"warm.{suffix}")  # imports, pools and the writer's code paged in
         before = _rss()
         size = _export(store, name)

@@ -39,8 +39,9 @@ def _table(store: Store, key: str) -> pa.Table:
     return pa_csv.read_csv(io.BytesIO(data))
 
 
-@pytest.fixture
-def pg_store(postgres: Postgres) -> Store:
+@pytest.fixture(params=["sqlalchemy", "adbc"])
+def pg_store(request: pytest.FixtureRequest, postgres: Postgres) -> Store:
+    """The same queries through either driver: both must give the same files."""
     table = f"sales_{uuid.uuid4().hex[:8]}"
     with postgres.admin() as admin:
         admin.execute(
@@ -58,7 +59,7 @@ def pg_store(postgres: Postgres) -> Store:
     }
     queries["p/empty.parquet"] = f"SELECT * FROM {table} WHERE false"
     queries["p/percent.parquet"] = f"SELECT id % 2 AS odd FROM {table} ORDER BY id"
-    return Store(SQLQueryBackend(postgres.url(), queries=queries))
+    return Store(SQLQueryBackend(postgres.url(), queries=queries, driver=request.param))
 
 
 @pytest.mark.postgres
@@ -182,19 +183,29 @@ def test_read_only_and_bad_configuration(tmp_path: Path) -> None:
     for queries in ({}, {"a.json": "SELECT 1"}, {"a.csv": "  "}, {"../a.csv": "SELECT 1"}):
         with pytest.raises(ConfigError):
             SQLQueryBackend(url, queries=queries)
+    for driver in ("odbc", "adbc"):  # unknown; ADBC serves PostgreSQL only
+        with pytest.raises(ConfigError):
+            SQLQueryBackend(url, queries={"a.csv": "SELECT 1"}, driver=driver)
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["big.parquet", "big.csv", "big.arrow"])
-def test_million_rows_export_holds_bounded_memory(postgres: Postgres, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "driver"),
+    [("big.parquet", "sqlalchemy"), ("big.csv", "sqlalchemy"), ("big.arrow", "sqlalchemy"),
+     ("big.parquet", "adbc")],
+)  # fmt: skip
+def test_million_rows_export_holds_bounded_memory(
+    postgres: Postgres, name: str, driver: str
+) -> None:
     """SQL-014: 1,000,000 rows stream from a server-side cursor in batches of 65,536: the
     process grows by about one batch (measured ~75-95 MiB for 250,000, 1,000,000 and
     2,000,000 rows alike), never by the result."""
     child = [sys.executable, "-m", "tests.sql.rss_query_child", postgres.url(), name, "1000000"]
+    child.append(driver)
     out = subprocess.run(child, capture_output=True, text=True, cwd=ROOT, check=True, timeout=240)
     measured = json.loads(out.stdout)
     size, growth = measured["size"] / MiB, measured["growth"] / MiB
-    print(f"\n{name}: {size:.1f} MiB exported, RSS +{growth:.0f} MiB")
+    print(f"\n{name} ({driver}): {size:.1f} MiB exported, RSS +{growth:.0f} MiB")
     assert measured["size"] > 10 * MiB
     assert measured["growth"] <= 128 * MiB

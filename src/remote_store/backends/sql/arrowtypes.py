@@ -115,3 +115,61 @@ def to_batch(columns: Sequence[Column], schema: pa.Schema, rows: Sequence[Any]) 
             values = [column.convert(value) for value in values]
         arrays.append(pa.array(values, type=column.field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _adbc_decimal(typmod: int) -> pa.DataType:
+    # PostgreSQL packs numeric(p, s) as ((p << 16) | s) + 4; -1 is unconstrained.
+    if typmod < 4:
+        return UNCONSTRAINED_DECIMAL
+    precision, scale = (typmod - 4) >> 16, (typmod - 4) & 0xFFFF
+    return pa.decimal128(precision, scale) if 0 < precision <= 38 else UNCONSTRAINED_DECIMAL
+
+
+@dataclass(frozen=True)
+class AdbcColumn:
+    """How one column of an ADBC PostgreSQL batch becomes the column the SQLAlchemy path
+    would give: the same Arrow type, no driver metadata."""
+
+    field: pa.Field
+    kind: str  # "keep", "decimal", "storage" (JSON text) or "text" (anything else as str)
+
+
+def adbc_columns(schema: pa.Schema) -> list[AdbcColumn]:
+    columns = []
+    for field in schema:
+        meta = field.metadata or {}
+        pg_type = meta.get(b"POSTGRESQL:type", b"").decode()
+        if pg_type == "numeric":
+            typmod = int(meta.get(b"POSTGRESQL:typmod", b"-1"))
+            columns.append(AdbcColumn(pa.field(field.name, _adbc_decimal(typmod)), "decimal"))
+        elif pg_type in ("json", "jsonb"):
+            columns.append(AdbcColumn(pa.field(field.name, pa.string()), "storage"))
+        elif isinstance(field.type, pa.ExtensionType) or pg_type in ("int2", "oid"):
+            kind = "keep" if pg_type == "int2" else "text"
+            target = pa.int16() if pg_type == "int2" else pa.string()
+            target = pa.int64() if pg_type == "oid" else target
+            columns.append(AdbcColumn(pa.field(field.name, target), kind))
+        else:
+            columns.append(AdbcColumn(pa.field(field.name, field.type), "keep"))
+    return columns
+
+
+def adbc_batch(columns: Sequence[AdbcColumn], schema: pa.Schema, batch: pa.RecordBatch) -> Any:
+    import pyarrow.compute as pc
+
+    arrays = []
+    for column, array in zip(columns, batch.columns, strict=True):
+        if column.kind == "decimal":
+            array = pc.cast(_storage(array), column.field.type)
+        elif column.kind == "storage":
+            array = _storage(array)
+        elif column.kind == "text":
+            array = pa.array([_text(v) for v in array.to_pylist()], type=pa.string())
+        elif array.type != column.field.type:
+            array = pc.cast(_storage(array), column.field.type)
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _storage(array: Any) -> Any:
+    return array.storage if isinstance(array, pa.ExtensionArray) else array

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from remote_store import paths
 from remote_store.backend import Backend
+from remote_store.backends.sql import adbc
 from remote_store.backends.sql.arrowtypes import Column, postgres_columns, sqlite_column, to_batch
 from remote_store.backends.sql.clients import build_engine
 from remote_store.backends.sql.errors import translate
@@ -41,7 +42,9 @@ class SQLQueryBackend(Backend):
     its query's result, in the format its extension names (``.parquet``, ``.csv``,
     ``.arrow`` for the Arrow IPC file format).
 
-    The query runs when the file is read, streamed from a server-side cursor and encoded
+    The query runs when the file is read, streamed and encoded a batch at a time: by the
+    ADBC PostgreSQL driver when *driver* is ``"adbc"`` (or ``"auto"`` and
+    ``adbc-driver-postgresql`` is installed), else from an SQLAlchemy server-side cursor,
     *batch_rows* rows at a time; column types come from the database (an empty result
     keeps its schema, ``NUMERIC(p, s)`` becomes ``decimal128(p, s)``). Listing shows the
     configured keys without running anything; `get_file_info` reports ``size=0``: the
@@ -68,6 +71,7 @@ class SQLQueryBackend(Backend):
         password: str | Secret | None = None,
         queries: Mapping[str, str] | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
+        driver: str = "auto",
     ) -> None:
         if not isinstance(queries, Mapping) or not queries:
             raise ConfigError("queries must be a non-empty mapping of file name -> SQL query")
@@ -87,6 +91,7 @@ class SQLQueryBackend(Backend):
         }
         self._engine, self._owns_engine = build_engine(url, engine, password)
         self._batch_rows = batch_rows
+        self._adbc = adbc.choose(driver, self._engine)
 
     def __repr__(self) -> str:
         where = self._engine.url.render_as_string(hide_password=True)
@@ -119,7 +124,9 @@ class SQLQueryBackend(Backend):
         stream = ExportStream(kind, schema, batches)
         return cast(BinaryIO, io.BufferedReader(stream, buffer_size=_READ_BUFFER))
 
-    def _run(self, key: str, query: str) -> tuple[list[Column], Iterator[pa.RecordBatch]]:
+    def _run(self, key: str, query: str) -> tuple[list[Any], Iterator[pa.RecordBatch]]:
+        if self._adbc is not None:
+            return adbc.run(self._adbc, self._engine, key, query)
         with translate("read", key):
             connection = self._engine.connect()
             try:

@@ -11,7 +11,12 @@ import pytest
 
 from remote_store.backends.sql import SQLBlobBackend
 from remote_store.config import Secret
-from remote_store.errors import BackendUnavailable, PermissionDenied, RemoteStoreError
+from remote_store.errors import (
+    BackendUnavailable,
+    InvalidArgument,
+    PermissionDenied,
+    RemoteStoreError,
+)
 from remote_store.store import Store
 from tests.perf.streams import CountingStream
 from tests.sql.conftest import Factory, chunk_rows
@@ -162,3 +167,15 @@ def test_read_only_sqlite_file_is_permission_denied(tmp_path: Path) -> None:
             store.write("g.txt", b"x")
         assert store.read_bytes("f.txt") == b"kept"
         assert not store.exists("g.txt")
+
+
+def test_in_memory_sqlite_refuses_a_write_fed_by_its_own_read() -> None:
+    """An in-memory database serialises every statement: a write whose source reads the
+    same database is refused at once (`InvalidArgument`), not left waiting for itself."""
+    with Store(SQLBlobBackend("sqlite://", chunk_size=4 * KiB)) as store:
+        store.write("a.bin", b"a" * (12 * KiB))
+        with store.read("a.bin") as source, pytest.raises(InvalidArgument):
+            store.write("b.bin", source)
+        assert not store.exists("b.bin")
+        store.write("b.bin", store.read_bytes("a.bin"))
+        assert store.read_bytes("b.bin") == b"a" * (12 * KiB)

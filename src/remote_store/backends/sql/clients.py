@@ -24,7 +24,7 @@ from remote_store.errors import ConfigError, InvalidArgument
 
 _BUSY_TIMEOUT_S = 30.0
 _WRITE = "remote_store_write"
-_locks: dict[str, threading.Lock] = {}
+_locks: dict[str, OwnedLock] = {}
 _locks_guard = threading.Lock()
 
 
@@ -105,18 +105,42 @@ def prepare(engine: sa.Engine) -> None:
     engine._remote_store_ready = True  # type: ignore[attr-defined]
 
 
-def _lock_for(engine: sa.Engine) -> threading.Lock | None:
+class OwnedLock:
+    """A lock that knows its holder: a thread asking again for the lock it holds (a write
+    whose source stream reads or writes the same SQLite database) is refused at once
+    rather than waiting for itself forever."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def acquire(self) -> None:
+        if self._owner == threading.get_ident():
+            raise InvalidArgument(
+                "this thread already holds this SQLite database's write lock: a write's "
+                "source cannot write to the same database (nor, for an in-memory database, "
+                "read from it); use a file database, or read the source first"
+            )
+        self._lock.acquire()
+        self._owner = threading.get_ident()
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+
+def _lock_for(engine: sa.Engine) -> OwnedLock | None:
     if engine.dialect.name != "sqlite":
         return None
     name = f"{id(engine)}" if _in_memory(engine.url.database) else str(engine.url.database)
     with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
+        return _locks.setdefault(name, OwnedLock())
 
 
 class Transaction:
     """One open transaction: its connection, then `commit` or `rollback` (either releases it)."""
 
-    def __init__(self, engine: sa.Engine, *, write: bool, lock: threading.Lock | None) -> None:
+    def __init__(self, engine: sa.Engine, *, write: bool, lock: OwnedLock | None) -> None:
         self._lock = lock
         self._transaction: sa.RootTransaction | None = None
         if lock is not None:

@@ -15,6 +15,7 @@ from remote_store.errors import (
     BackendUnavailable,
     InvalidArgument,
     PermissionDenied,
+    PreconditionFailed,
     RemoteStoreError,
 )
 from remote_store.store import Store
@@ -179,3 +180,16 @@ def test_in_memory_sqlite_refuses_a_write_fed_by_its_own_read() -> None:
         assert not store.exists("b.bin")
         store.write("b.bin", store.read_bytes("a.bin"))
         assert store.read_bytes("b.bin") == b"a" * (12 * KiB)
+
+
+def test_a_read_is_pinned_to_the_version_it_opened(make_backend: Factory) -> None:
+    """SQL-005: a file replaced while streamed: the next chunk raises `PreconditionFailed`,
+    never bytes of the new version."""
+    store = Store(make_backend(chunk_size=4 * KiB))
+    store.write("f.bin", b"1" * (12 * KiB))
+    with store.read("f.bin") as stream:
+        assert stream.read(4 * KiB) == b"1" * (4 * KiB)
+        store.write("f.bin", b"2" * (12 * KiB), overwrite=True)
+        with pytest.raises(PreconditionFailed):
+            stream.read()
+    assert store.read_bytes("f.bin") == b"2" * (12 * KiB)

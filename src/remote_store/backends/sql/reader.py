@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from remote_store.backends.sql.clients import Transactions
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.schema import Tables
-from remote_store.errors import PreconditionFailed
+from remote_store.errors import PreconditionFailed, RemoteStoreError
 
 
 class ChunkReader(io.RawIOBase):
@@ -83,6 +83,8 @@ class ChunkReader(io.RawIOBase):
             self._chunk = self._fetch(seq)
             self._seq = seq
         piece = self._chunk[offset : offset + len(view)]
+        if not piece:
+            raise self._short()
         view[: len(piece)] = piece
         self._pos += len(piece)
         return len(piece)
@@ -94,6 +96,8 @@ class ChunkReader(io.RawIOBase):
             if seq != self._seq:
                 self._chunk, self._seq = self._fetch(seq), seq
             piece = self._chunk[offset:]
+            if not piece:
+                raise self._short()
             parts.append(piece)
             self._pos += len(piece)
         return b"".join(parts)
@@ -108,6 +112,13 @@ class ChunkReader(io.RawIOBase):
         if data is None:
             raise PreconditionFailed(f"{self._key!r} changed while it was read", path=self._key)
         return bytes(data)
+
+    def _short(self) -> RemoteStoreError:
+        # The row's size promises more bytes than its chunks hold: edited outside the library.
+        return RemoteStoreError(
+            f"read {self._key!r}: the stored chunks are shorter than the file's size",
+            path=self._key,
+        )
 
     def close(self) -> None:
         self._chunk = b""

@@ -9,9 +9,19 @@ import pytest
 from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
+from tests.http_support import nginx, plain_http
 from tests.sql_support import Postgres, run_postgres
 
-__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy", "postgres"]
+__all__ = [
+    "azurite",
+    "azurite_proxy",
+    "fault_proxy",
+    "hns_emulator",
+    "hns_proxy",
+    "nginx",
+    "plain_http",
+    "postgres",
+]
 
 
 @pytest.fixture(scope="session")

@@ -346,3 +346,12 @@ def test_resolve_env() -> None:
     }
     with pytest.raises(ConfigError, match="MISSING is not set"):
         resolve_env("${MISSING}", env=env)
+
+
+def test_azure_utils_is_importable_from_backends() -> None:
+    """CMP-006."""
+    from remote_store.backends import AzureUtils
+    from remote_store.backends.azure import AzureUtils as Defined
+
+    assert AzureUtils is Defined
+    assert callable(AzureUtils.detect_hns)

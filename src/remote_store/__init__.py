@@ -25,6 +25,7 @@ from remote_store.errors import (
     PreconditionFailed,
     RemoteStoreError,
     ResourceLocked,
+    StorageFull,
 )
 from remote_store.models import (
     ContentDigest,
@@ -74,6 +75,7 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "SecretRedactionFilter",
+    "StorageFull",
     "Store",
     "StoreProfile",
     "WriteResult",

@@ -24,7 +24,7 @@ from remote_store.errors import (
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
 from remote_store.operations import SPOOL_LIMIT, BackendHooks
-from remote_store.streams import Sink, WritableContent, check_content
+from remote_store.streams import Sink, WritableContent, as_source, check_content
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -163,6 +163,7 @@ class Backend(BackendHooks):
     ) -> WriteResult:
         key = paths.normalize(path, allow_root=False)
         check_content(content)
+        content = as_source(content)
         check_write_options(overwrite, metadata, if_match, self.__require)
         with self.__boundary():
             operations = self._operations()
@@ -190,7 +191,7 @@ class Backend(BackendHooks):
             metadata=metadata,
             if_match=if_match,
         )
-        return atomic_writer(self.__boundary, opened)
+        return atomic_writer(self.__boundary, opened, key)
 
     # ================================================================== files: the rest
 
@@ -334,6 +335,7 @@ class Backend(BackendHooks):
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
+        globbing.compile_pattern(normalized)  # a malformed pattern fails here, typed
         self.__check_open()
         return self.__lazy(lambda: self._operations()._glob(normalized))
 

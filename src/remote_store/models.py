@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
+
+from remote_store.frozen import FrozenMap
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class ResolutionPlan:
     backend: str
     key: str
     native_path: str
-    details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    details: Mapping[str, Any] = field(default_factory=FrozenMap)
 
 
 @runtime_checkable

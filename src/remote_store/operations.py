@@ -18,7 +18,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO, ClassVar, TypeVar, cast
+from typing import BinaryIO, ClassVar, Literal, TypeVar, cast
 
 from remote_store import globbing
 from remote_store.capabilities import Capability
@@ -187,6 +187,15 @@ class Operations:
         self._copy(src, dst, overwrite=overwrite)
         self._delete(src, missing_ok=False, if_match=None)
 
+    def _copies_natively(self) -> bool:
+        """Whether `_copy` runs on the service, not by streaming the content through
+        this process."""
+        return type(self)._copy is not Operations._copy
+
+    def _moves_natively(self) -> bool:
+        """Whether `_move` runs on the service (a rename, or a native copy and a delete)."""
+        return type(self)._move is not Operations._move or self._copies_natively()
+
     def _list_files(self, key: str, *, recursive: bool) -> Iterator[FileInfo]:
         """Files below the folder *key*, one level or every level. Default: walks
         `_iter_children`, one listing per folder."""
@@ -268,3 +277,10 @@ def folder_info(key: str, files: Iterator[FileInfo], max_depth: int | None = Non
         if info.modified is not None and (newest is None or info.modified > newest):
             newest = info.modified
     return FolderInfo(path=key, file_count=count, total_size=total, modified=newest)
+
+
+def runs_natively(backend: BackendHooks, operation: Literal["copy", "move"]) -> bool:
+    """Whether *backend* does *operation* on the service itself, rather than by streaming
+    the content through this process."""
+    operations = backend._operations()
+    return operations._copies_natively() if operation == "copy" else operations._moves_natively()

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-from remote_store.config import Secret
+from remote_store.secret import Secret
 
 _REDACTED = "REDACTED"
 # Credential-bearing fields in URLs, connection strings and headers, by their names.

@@ -116,6 +116,8 @@ class LocalBackend(Backend):
         root: str | os.PathLike[str] | None = None,
         create: bool = True,
     ) -> None:
+        if not isinstance(create, bool):
+            raise ConfigError(f"create must be True or False, got a {type(create).__name__}")
         base = os.path.abspath(_base_directory(base_path, root))
         if not os.path.isdir(base):
             if os.path.lexists(base):

@@ -232,6 +232,12 @@ class ObjectStore(Operations, Primitives):
         self._copy_object(source, dst, create_only=not overwrite)
         return source
 
+    def _copies_natively(self) -> bool:
+        return type(self)._copy_object is not Primitives._copy_object
+
+    def _moves_natively(self) -> bool:
+        return self._copies_natively()  # a copy pinned to the etag, then a delete
+
     def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         self._copy_checked(src, dst, overwrite=overwrite, if_match=None)
 

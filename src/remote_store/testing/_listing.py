@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from remote_store.capabilities import Capability
@@ -219,3 +221,29 @@ class ListingTests(SuiteBase):
         child = store.child("a[1]")
         assert _paths(list(child.glob("*.txt"))) == ["x.txt"]
         assert _paths(list(store.glob("a[1]/*.txt"))) == ["a1/y.txt"]
+
+    def test_glob_classes_never_match_a_slash(self, store: Store) -> None:
+        """BC-022: a character class, negated or a range spanning '/', stays in its segment."""
+        if not self.gate(store, Capability.WRITE, Capability.GLOB):
+            return
+        self.seed(store, {"d/x": b"1", "dbx": b"2"})
+        for pattern in ("**/d[!a]x", "**d[!a]x", "**/d[+-0]x", "**/d[!a-c]x"):
+            assert "d/x" not in _paths(list(store.glob(pattern))), pattern
+        assert _paths(list(store.glob("**/d[!a]x"))) == ["dbx"]
+
+    @pytest.mark.parametrize("pattern", ["[z-a]", "a/[z-a]*.txt", "**/[9-0]"])
+    def test_malformed_patterns_are_invalid_argument(self, store: Store, pattern: str) -> None:
+        """BC-022, ST-012: a malformed class is InvalidArgument from every listing method,
+        when the call is made, before any item is listed."""
+        if not self.gate(store, Capability.LIST):
+            return
+        name = pattern.rsplit("/", 1)[-1]
+        calls: list[Callable[[], object]] = [
+            lambda: store.list_files("", pattern=name),
+            lambda: store.list_folders("", pattern=name),
+        ]
+        if store.supports(Capability.GLOB):
+            calls.append(lambda: store.glob(pattern))
+        for call in calls:
+            with pytest.raises(InvalidArgument, match="malformed glob pattern"):
+                call()

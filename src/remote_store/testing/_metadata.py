@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,6 +101,22 @@ class MetadataTests(SuiteBase):
         assert (nested.path, nested.file_count, nested.total_size) == ("dir/sub", 2, 5)
         whole = store.get_folder_info("")
         assert (whole.path, whole.file_count, whole.total_size) == ("", 4, 17)
+
+    def test_results_pickle_and_deep_copy(self, store: Store) -> None:
+        """BC-024: FileInfo, WriteResult, FolderInfo and ResolutionPlan survive pickle and
+        deepcopy equal to themselves (they cross process boundaries), metadata included."""
+        if not self.gate(store, Capability.WRITE, Capability.METADATA):
+            return
+        metadata = {"k": "v"} if store.supports(Capability.USER_METADATA) else None
+        results = [
+            store.write("dir/f.bin", b"abc", metadata=metadata),
+            store.get_file_info("dir/f.bin"),
+            store.get_folder_info("dir"),
+            store.resolve("dir/f.bin"),
+        ]
+        for result in results:
+            for copied in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+                assert copied == result, type(result).__name__
 
     def test_get_folder_info_max_depth(self, store: Store) -> None:
         """BC-025: max_depth counts levels below the folder (1 = its own files); below 1

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import AbstractContextManager, suppress
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from remote_store.backend import Backend
-from remote_store.backends.azure.clients import build_settings, service_client
+from remote_store.backends.azure.clients import account_hns, build_settings, service_client
+from remote_store.backends.azure.container import naming
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.flat import FlatStrategy
 from remote_store.backends.azure.hierarchical import HierarchicalStrategy
@@ -29,13 +30,16 @@ from remote_store.errors import (
     InvalidPath,
     PermissionDenied,
 )
+from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
+from remote_store.secret import Secret
 
 if TYPE_CHECKING:
     from remote_store.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger("remote_store.azure")
+_CREDENTIAL_OPTIONS = ("account_key", "sas_token", "connection_string", "credential")
 
 
 class AzureBackend(Backend):
@@ -112,6 +116,20 @@ class AzureBackend(Backend):
         location = parse_url(url)
         if location.account_url and "connection_string" not in options:
             options.setdefault("account_url", location.account_url)
+        query = urlsplit(url).query if isinstance(url, str) else ""
+        if query:
+            # A SAS URL copied from the portal carries its token: keep it, never drop it.
+            if "sig=" not in query:
+                raise ConfigError(
+                    "the URL has a query string that is not a SAS token; remove it "
+                    "(credentials go in account_key=, sas_token= or credential=)"
+                )
+            if any(options.get(name) is not None for name in _CREDENTIAL_OPTIONS):
+                raise ConfigError(
+                    "the URL carries a SAS token and a credential option is given too; "
+                    "give one of them"
+                )
+            options["sas_token"] = Secret(query)
         return Store(cls(location.container, **options), root_path=location.path)
 
     def __repr__(self) -> str:
@@ -149,9 +167,12 @@ class AzureBackend(Backend):
             return self._hns
         try:
             # Container-level GetAccountInfo: a container-scoped SAS may call it.
-            with translate("detect hierarchical namespace", None):
-                info = self._container.get_account_information()
-        except PermissionDenied:
+            hns = account_hns(self._container)
+        except PermissionDenied as error:
+            if error.service_code == "AuthenticationFailed":
+                # The credential itself is wrong: every request will fail the same way, so
+                # say that, instead of blaming (and skipping) the namespace detection.
+                raise
             log.warning(
                 "AzureBackend(container=%r): cannot ask the account whether it has a "
                 "hierarchical namespace (permission denied); using the flat Blob strategy. "
@@ -160,8 +181,8 @@ class AzureBackend(Backend):
             )
             self._hns = False
             return False
-        self._hns = bool(info.get("is_hns_enabled"))
-        return self._hns
+        self._hns = hns
+        return hns
 
     def _pick(self, hns: bool) -> AzureStrategy:
         strategy = HierarchicalStrategy if hns else FlatStrategy
@@ -208,7 +229,7 @@ class AzureBackend(Backend):
             backend=self.name,
             key=path,
             native_path=self.native_path(path),
-            details=MappingProxyType(details),
+            details=FrozenMap(details),
         )
 
     # ------------------------------------------------------------------ clients, lifecycle
@@ -258,7 +279,7 @@ class AzureBackend(Backend):
 
     def _ping(self) -> None:
         """One request: the container's properties."""
-        with translate("ping", None):
+        with naming(self._container_name, "ping", None), translate("ping", None):
             self._container.get_container_properties()
 
     def _close(self) -> None:

@@ -34,6 +34,7 @@ from remote_store import paths
 from remote_store.backends.azure import dfs_listing
 from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobObjects, object_meta
+from remote_store.backends.azure.container import ContainerGuard
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.reconcile import landed_copy, landed_rename
 from remote_store.backends.azure.strategy import is_folder_marker, normalize_etag
@@ -64,7 +65,7 @@ _REFUSED_BY_NAMESPACE = frozenset(
 _ATTEMPTS = 3
 
 
-class HierarchicalStrategy(BlobObjects):
+class HierarchicalNamespace(BlobObjects):
     """ADLS Gen2: a hierarchical namespace over the Blob (data) and DFS (namespace) APIs."""
 
     kind = "hierarchical"
@@ -343,3 +344,8 @@ class HierarchicalStrategy(BlobObjects):
             if not is_folder_marker(props):
                 raise NotAFolder(f"{path!r} is a file, not a folder", path=path, backend="azure")
         return folder_info(path, self._list_files(path, recursive=max_depth != 1), max_depth)
+
+
+class HierarchicalStrategy(ContainerGuard, HierarchicalNamespace):
+    """The hierarchical strategy the backend picks: `HierarchicalNamespace` with the
+    missing-container rules of `ContainerGuard` around every hook."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, BinaryIO, ClassVar, TypeVar, cast
 
 import sqlalchemy as sa
@@ -32,6 +31,7 @@ from remote_store.errors import (
     NotFound,
     PreconditionFailed,
 )
+from remote_store.frozen import FrozenMap
 from remote_store.models import ContentDigest, WriteResult
 from remote_store.objectstore import (
     OBJECT_STORE_CAPABILITIES,
@@ -114,7 +114,7 @@ class SQLBlobBackend(ObjectStoreBackend):
             etag=row.version,
             modified=to_datetime(row.modified_us),
             digest=ContentDigest("md5", row.md5),
-            metadata=MappingProxyType(dict(row.metadata or {})),
+            metadata=FrozenMap(dict(row.metadata or {})),
             native=row,
         )
 

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +25,7 @@ from remote_store.backends.sql.clients import Transaction, Transactions
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.schema import Tables, insert_if_absent, upper_bound
 from remote_store.errors import AlreadyExists, IsAFolder, NotAFolder, PreconditionFailed
+from remote_store.frozen import FrozenMap
 from remote_store.models import ContentDigest, WriteResult, WriteSource
 
 
@@ -209,7 +209,7 @@ class ChunkedPut(io.RawIOBase):
             raise ValueError("I/O operation on closed file")
         if self._buffer:
             self._flush()
-        frozen = MappingProxyType(dict(self._metadata or {}))
+        frozen = FrozenMap(dict(self._metadata or {}))
         version = Version(
             self._version, self._size, self._md5.hexdigest(), self._chunk_size, now_us(), frozen
         )

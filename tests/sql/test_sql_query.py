@@ -58,7 +58,7 @@ def pg_store(request: pytest.FixtureRequest, postgres: Postgres) -> Store:
         for kind, ext in (("p", "parquet"), ("c", "csv"), ("a", "arrow"))
     }
     queries["p/empty.parquet"] = f"SELECT * FROM {table} WHERE false"
-    queries["p/percent.parquet"] = f"SELECT id % 2 AS odd FROM {table} ORDER BY id"
+    queries["p/percent.parquet"] = f"SELECT id % 2 AS odd FROM {table} ORDER BY id ;\n"
     return Store(SQLQueryBackend(postgres.url(), queries=queries, driver=request.param))
 
 
@@ -122,7 +122,7 @@ def test_sqlite_declared_types_nulls_and_empty(tmp_path: Path) -> None:
             "INSERT INTO t VALUES (1, 1.5, 'a', x'01', 1, 0.25), (2, NULL, NULL, NULL, NULL, NULL)"
         )
     queries = {
-        "t.parquet": "SELECT * FROM t ORDER BY id",
+        "t.parquet": "SELECT * FROM t ORDER BY id;",
         "none.parquet": "SELECT * FROM t WHERE 0",
     }
     queries["expr.csv"] = "SELECT id * 2 AS twice FROM t ORDER BY id"

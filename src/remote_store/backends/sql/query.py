@@ -85,7 +85,8 @@ class SQLQueryBackend(Backend):
                 raise ConfigError(f"query file {name!r} must end in .parquet, .csv or .arrow")
             if not isinstance(query, str) or not query.strip():
                 raise ConfigError(f"the query of {name!r} must be a non-empty str")
-            self._queries[key] = (FORMATS[suffix], query)
+            # A trailing ";" would end the cursor declaration or COPY the query is wrapped in.
+            self._queries[key] = (FORMATS[suffix], query.strip().rstrip(";").rstrip())
         self._folders = {
             key[:i] for key in self._queries for i, char in enumerate(key) if char == "/"
         }

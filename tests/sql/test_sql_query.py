@@ -21,7 +21,13 @@ import pytest
 import sqlalchemy as sa
 
 from remote_store.backends.sql.query import SQLQueryBackend
-from remote_store.errors import CapabilityNotSupported, ConfigError, IsAFolder, NotFound
+from remote_store.errors import (
+    BackendUnavailable,
+    CapabilityNotSupported,
+    ConfigError,
+    IsAFolder,
+    NotFound,
+)
 from remote_store.store import Store
 from tests.sql.conftest import StatementLog
 from tests.sql_support import Postgres
@@ -209,3 +215,21 @@ def test_million_rows_export_holds_bounded_memory(
     print(f"\n{name} ({driver}): {size:.1f} MiB exported, RSS +{growth:.0f} MiB")
     assert measured["size"] > 10 * MiB
     assert measured["growth"] <= 128 * MiB
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("driver", ["sqlalchemy", "adbc"])
+def test_unreachable_server_is_unavailable_on_both_drivers(driver: str) -> None:
+    """SQL-007 for SQLQuery: no server on the port is `BackendUnavailable`, whichever
+    driver runs the query; the password shows nowhere."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    url = f"postgresql+psycopg://etl:hunter2@127.0.0.1:{port}/db"
+    backend = SQLQueryBackend(url, queries={"a.parquet": "SELECT 1 AS one"}, driver=driver)
+    with Store(backend) as store, pytest.raises(BackendUnavailable) as caught:
+        store.read_bytes("a.parquet")
+    assert "hunter2" not in str(caught.value)
+    assert "hunter2" not in repr(backend)

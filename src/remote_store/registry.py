@@ -47,6 +47,8 @@ _types: dict[str, _BackendType] = {
     "memory": _BackendType("remote_store.backends.memory:MemoryBackend"),
     "azure": _BackendType("remote_store.backends.azure:AzureBackend", extra="azure"),
     "http": _BackendType("remote_store.backends.http:HttpBackend", extra="http"),
+    "sql-blob": _BackendType("remote_store.backends.sql:SQLBlobBackend", extra="sql"),
+    "sql-query": _BackendType("remote_store.backends.sql.query:SQLQueryBackend", extra="sql-query"),
 }
 
 

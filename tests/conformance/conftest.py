@@ -16,6 +16,7 @@ from tests.backend_factories import FACTORIES
 MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "azure": [pytest.mark.azure],
     "http": [pytest.mark.http],
+    "sql-blob-postgres": [pytest.mark.postgres],
 }
 
 

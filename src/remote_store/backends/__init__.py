@@ -10,6 +10,7 @@ from remote_store.backends.memory import MemoryBackend
 if TYPE_CHECKING:
     from remote_store.backends.azure import AzureBackend, AzureUtils
     from remote_store.backends.http import HttpBackend, ReadOnlyHttpBackend
+    from remote_store.backends.sql import SQLBlobBackend, SQLQueryBackend
 
 __all__ = [
     "AzureBackend",
@@ -18,6 +19,8 @@ __all__ = [
     "LocalBackend",
     "MemoryBackend",
     "ReadOnlyHttpBackend",
+    "SQLBlobBackend",
+    "SQLQueryBackend",
 ]
 
 #: Lazily imported names: attribute -> the registered backend type whose package has it.
@@ -26,7 +29,11 @@ _LAZY = {
     "AzureUtils": "azure",
     "HttpBackend": "http",
     "ReadOnlyHttpBackend": "http",
+    "SQLBlobBackend": "sql-blob",
+    "SQLQueryBackend": "sql-query",
 }
+#: Backend type -> its package below this one, where the two names differ.
+_PACKAGES = {"sql-blob": "sql", "sql-query": "sql"}
 
 
 def __getattr__(name: str) -> Any:
@@ -42,5 +49,6 @@ def __getattr__(name: str) -> Any:
         except ConfigError as error:
             # An attribute that cannot be imported is an ImportError to `from ... import`.
             raise ImportError(str(error)) from error
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        package = _PACKAGES.get(_LAZY[name], _LAZY[name])
+        return getattr(importlib.import_module(f"{__name__}.{package}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

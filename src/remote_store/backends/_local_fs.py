@@ -130,10 +130,16 @@ class Tree:
                 continue
             except OSError as exc:
                 target = _link_target(name, fds[-1], exc)
+                if target is None and _now_a_folder(name, fds[-1], exc) and made < _MAX_MKDIR:
+                    made += 1  # a symlink when opened, a folder again when read: retry
+                    pending.append(name)
+                    continue
                 if target is None:
                     if final and exc.errno in (errno.ENOENT, errno.ENOTDIR):
                         return name  # a file, or nothing yet, at the end
-                    if make and exc.errno == errno.ENOENT and made < _MAX_MKDIR:
+                    if make and exc.errno == errno.ENOENT:
+                        if made == _MAX_MKDIR:  # created, and deleted again, each time
+                            raise Vanished(name) from exc
                         made += 1
                         _mkdir(name, fds[-1])
                         pending.append(name)
@@ -179,6 +185,15 @@ def _link_target(name: str, dir_fd: int, exc: OSError) -> str | None:
         return os.readlink(name, dir_fd=dir_fd)
     except OSError:
         return None  # not a symlink (a file), or gone meanwhile
+
+
+def _now_a_folder(name: str, dir_fd: int, exc: OSError) -> bool:
+    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+        return False
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _mkdir(name: str, dir_fd: int) -> None:

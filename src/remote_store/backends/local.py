@@ -7,17 +7,14 @@ import os
 import shutil
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import BinaryIO, ClassVar, TypeVar, cast
 
-from remote_store import paths
 from remote_store.backend import Backend
 from remote_store.backends._local_cas import Etags, check_etag, fine_mtimes, locked
 from remote_store.backends._local_errors import map_os_error, os_errors
 from remote_store.backends._local_fs import (
     DIR_FLAGS,
     Again,
-    SymlinkLoop,
     Tree,
     Vanished,
     Walk,
@@ -25,7 +22,8 @@ from remote_store.backends._local_fs import (
     ident,
     open_regular,
 )
-from remote_store.backends._local_meta import read_metadata, write_metadata, xattrs_work
+from remote_store.backends._local_list import Listing, mtime
+from remote_store.backends._local_meta import write_metadata, xattrs_work
 from remote_store.backends._local_place import TEMP_PREFIX, Staging, place, sweep
 from remote_store.capabilities import ALL_CAPABILITIES, Capability, CapabilitySet
 from remote_store.errors import (
@@ -38,7 +36,7 @@ from remote_store.errors import (
     NotFound,
     RemoteStoreError,
 )
-from remote_store.models import FileInfo, FolderEntry, WriteResult, WriteSource
+from remote_store.models import FileInfo, WriteResult, WriteSource
 from remote_store.streams import WritableContent, iter_chunks
 
 __all__ = ["TEMP_PREFIX", "LocalBackend", "map_os_error"]
@@ -69,7 +67,7 @@ def _retry(action: Callable[[], T]) -> T:
     return action()
 
 
-class LocalBackend(Backend):
+class LocalBackend(Listing, Backend):
     """Keys map to files below *base_path*; every path is confined to it, symlinks included.
 
     Every path is walked from a descriptor of the root, one folder at a time without
@@ -150,37 +148,6 @@ class LocalBackend(Backend):
         with os_errors(path):
             return _retry(attempt)
 
-    def _is_folder(self, path: str) -> bool:
-        try:
-            with self._walk(path, follow=True) as walk:
-                return walk.name is None
-        except (OSError, SymlinkLoop):
-            return False
-
-    def _iter_children(self, path: str) -> Iterator[FileInfo | FolderEntry]:
-        # Collected first: no descriptor stays open while the caller holds the iterator.
-        with os_errors(path):
-            try:
-                walk = self._walk(path, follow=True, record=True)
-            except (FileNotFoundError, NotADirectoryError):
-                return
-        children: list[FileInfo | FolderEntry] = []
-        with walk:
-            if walk.name is not None:
-                return  # a file, or nothing: no children
-            with os_errors(path), os.scandir(walk.dir) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-            folder_dev = os.fstat(walk.dir).st_dev
-            for entry in entries:
-                if entry.name.startswith(TEMP_PREFIX):
-                    continue
-                child = self._child(path, walk, folder_dev, entry)
-                if child is not None:
-                    children.append(child)
-            if len(children) < len(entries):
-                sweep(walk.dir)  # temporary files of a killed writer, if any
-        yield from children
-
     # ------------------------------------------------------------------ writing
 
     def _write(
@@ -205,7 +172,7 @@ class LocalBackend(Backend):
             size=st.st_size,
             source=WriteSource.NATIVE,
             etag=self._etags.format(st, staging.nonce),
-            last_modified=_mtime(st),
+            last_modified=mtime(st),
             metadata=None if metadata is None else dict(metadata),
         )
 
@@ -306,50 +273,6 @@ class LocalBackend(Backend):
 
     # ------------------------------------------------------------------ internals
 
-    def _walk(self, key: str, *, follow: bool, make: bool = False, record: bool = False) -> Walk:
-        if any(segment.startswith(TEMP_PREFIX) for segment in key.split("/")):
-            raise InvalidPath(f"names starting with {TEMP_PREFIX!r} are reserved", path=key)
-        return self._tree.walk(key, follow=follow, make=make, record=record)
-
-    def _child(
-        self, folder: str, walk: Walk, dev: int, entry: os.DirEntry[str]
-    ) -> FileInfo | FolderEntry | None:
-        """The listing entry for *entry*, or None for what a listing must not show:
-        special files, links leading outside or nowhere, and folders the listed one is
-        inside of (a loop would list the same files again and again)."""
-        key = paths.join(folder, entry.name)
-        try:
-            if entry.is_symlink():
-                return self._linked(key, walk.seen)
-            if entry.is_dir(follow_symlinks=False):
-                return None if (dev, entry.inode()) in walk.seen else FolderEntry(key)
-            if not entry.is_file(follow_symlinks=False):  # sockets, FIFOs, devices
-                return None
-            return self._info(key, walk.dir, entry.name, entry.stat(follow_symlinks=False))
-        except FileNotFoundError:  # removed while we listed
-            return None
-
-    def _linked(self, key: str, seen: set[tuple[int, int]]) -> FileInfo | FolderEntry | None:
-        try:
-            with self._tree.walk(key, follow=True) as walk:
-                if walk.name is None:
-                    return None if ident(walk.dir) in seen else FolderEntry(key)
-                st = os.stat(walk.name, dir_fd=walk.dir, follow_symlinks=False)
-                if not stat.S_ISREG(st.st_mode):
-                    return None
-                return self._info(key, walk.dir, walk.name, st)
-        except (OSError, InvalidPath):
-            return None
-
-    def _info(self, key: str, dir_fd: int, name: str, st: os.stat_result) -> FileInfo:
-        return FileInfo(
-            path=key,
-            size=st.st_size,
-            modified=_mtime(st),
-            etag=self._etags.of(st, dir_fd, name),
-            metadata=read_metadata(dir_fd, name) if self._xattrs else None,
-        )
-
     @contextlib.contextmanager
     def _staged(
         self,
@@ -375,7 +298,7 @@ class LocalBackend(Backend):
                         write_metadata(fd, key, metadata)
                     os.fsync(fd)
                     assert walk.name is not None
-                    with locked(walk.dir):
+                    with _folder_deleted(walk, key, fd), locked(walk.dir):
                         check_etag(self._etags, walk.dir, walk.name, key, if_match)
                         self._etags.succeed(fd, walk.dir, walk.name)
                         staging.stat = os.fstat(fd)
@@ -409,12 +332,6 @@ class LocalBackend(Backend):
             if _is_dir(target.dir, target.name):
                 raise IsAFolder(f"cannot write {key!r}: it is a folder", path=key) from exc
             raise AlreadyExists(f"{key!r} already exists", path=key) from exc
-        except FileNotFoundError as exc:
-            if _deleted(target.dir):
-                raise NotFound(
-                    f"cannot write {key!r}: its folder was deleted while the write ran", path=key
-                ) from exc
-            raise
 
 
 def _distinct(a: Walk, b: Walk) -> bool:
@@ -437,12 +354,18 @@ def _is_dir(dir_fd: int, name: str) -> bool:
         return False
 
 
-def _deleted(dir_fd: int) -> bool:
-    return os.fstat(dir_fd).st_nlink == 0
-
-
-def _mtime(st: os.stat_result) -> datetime:
-    return datetime.fromtimestamp(st.st_mtime, tz=UTC)
+@contextlib.contextmanager
+def _folder_deleted(walk: Walk, key: str, staged: int) -> Iterator[None]:
+    """Say so when a missing name is due to the folder being deleted under a write (the
+    folder, or first the temporary file in it)."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        if 0 in (os.fstat(walk.dir).st_nlink, os.fstat(staged).st_nlink):
+            raise NotFound(
+                f"cannot write {key!r}: its folder was deleted while the write ran", path=key
+            ) from exc
+        raise
 
 
 def _probe(root: str) -> tuple[bool, bool]:

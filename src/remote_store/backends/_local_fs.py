@@ -16,8 +16,12 @@ from types import TracebackType
 
 from remote_store.errors import InvalidPath
 
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# getattr: Windows has none of these, nor dir_fd (`SUPPORTED` says so; the backend refuses).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
+FILE_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
+SUPPORTED = bool(_NOFOLLOW) and {os.open, os.stat, os.mkdir, os.rename} <= os.supports_dir_fd
 MAX_LINKS = 40  # the kernel's own limit (ELOOP)
 _MAX_MKDIR = 8
 

@@ -14,6 +14,7 @@ from remote_store.backends._local_cas import Etags, check_etag, fine_mtimes, loc
 from remote_store.backends._local_errors import map_os_error, os_errors
 from remote_store.backends._local_fs import (
     DIR_FLAGS,
+    SUPPORTED,
     Again,
     Tree,
     Vanished,
@@ -90,6 +91,11 @@ class LocalBackend(Listing, Backend):
         root: str | os.PathLike[str] | None = None,
         create: bool = True,
     ) -> None:
+        if not SUPPORTED:
+            raise ConfigError(
+                "LocalBackend needs descriptor-relative file calls (O_NOFOLLOW, dir_fd) to "
+                "confine its paths, and this platform has none"
+            )
         if not isinstance(create, bool):
             raise ConfigError(f"create must be True or False, got a {type(create).__name__}")
         base = os.path.abspath(_base_directory(base_path, root))

@@ -239,7 +239,8 @@ class LocalBackend(Listing, Backend):
                 assert walk.name is not None
                 st = os.stat(walk.name, dir_fd=walk.dir, follow_symlinks=False)
                 if not stat.S_ISDIR(st.st_mode):
-                    raise NotAFolder(f"{path!r} is a file, not a folder", path=path)
+                    kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "a file"
+                    raise NotAFolder(f"{path!r} is {kind}, not a folder", path=path)
                 if recursive:
                     shutil.rmtree(walk.name, dir_fd=walk.dir)
                     return

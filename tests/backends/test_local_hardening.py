@@ -131,6 +131,16 @@ def test_a_move_between_two_links_of_one_file_moves(backend: LocalBackend, root:
     assert backend.read_bytes("b") == b"one file"
 
 
+def test_a_move_of_a_symlink_onto_its_target_keeps_the_file(
+    backend: LocalBackend, root: Path
+) -> None:
+    backend.write("target", b"content")
+    os.symlink("target", root / "link")
+    backend.move("link", "target", overwrite=True)
+    assert sorted(p.name for p in root.iterdir()) == ["target"]
+    assert backend.read_bytes("target") == b"content"
+
+
 def test_a_create_only_move_never_makes_a_second_link(
     backend: LocalBackend, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -211,8 +211,9 @@ class LocalBackend(Listing, Backend):
                         check_etag(self._etags, source.dir, source.name, src, if_match)
                     if not _distinct(source, target):
                         return  # two keys, one name (through a symlink): nothing to move
-                    if overwrite and _same_file(source, target):
-                        # rename() between two links of one file does nothing at all
+                    if overwrite and (_same_file(source, target) or self._links_to(src, target)):
+                        # rename() between two links of one file does nothing at all, and
+                        # a symlink renamed over its own target would lose the file
                         os.unlink(source.name, dir_fd=source.dir)
                         return
                     self._place(source, source.name, target, dst, overwrite)
@@ -279,6 +280,14 @@ class LocalBackend(Listing, Backend):
         )
 
     # ------------------------------------------------------------------ internals
+
+    def _links_to(self, key: str, target: Walk) -> bool:
+        """Whether *key* is a symlink to the entry *target* names."""
+        try:
+            with self._tree.walk(key, follow=True) as resolved:
+                return resolved.name is not None and not _distinct(resolved, target)
+        except (OSError, InvalidPath):
+            return False
 
     @contextlib.contextmanager
     def _staged(

@@ -150,6 +150,7 @@ _BY_ERRNO: dict[int, tuple[type[RemoteStoreError], str]] = {
     _errno.ENOTDIR: (NotAFolder, "{key!r} is not a folder or runs through a file"),
     _errno.ENOTEMPTY: (DirectoryNotEmpty, "folder {key!r} is not empty"),
     _errno.ENAMETOOLONG: (InvalidPath, "{key!r} is too long for the filesystem"),
+    _errno.ELOOP: (InvalidPath, "{key!r} runs through a symlink loop"),
     _errno.ENOSPC: (StorageFull, "no space left to write {key!r}"),
     _errno.EDQUOT: (StorageFull, "the quota is exhausted writing {key!r}"),
     _errno.EFBIG: (StorageFull, "{key!r} is larger than the filesystem allows"),

@@ -228,14 +228,16 @@ def test_progress_on_a_terminal_and_quiet_silences_it(ws: Workspace) -> None:
 
 
 def test_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
-    """Copy from a FIFO we feed by hand, so the copy is mid-file for as long as we like."""
+    """Copy from standard input, a FIFO we feed by hand, so the copy is mid-file for as long
+    as we like (a FIFO given as a path is never read: the local backend refuses it)."""
     source = tmp_path / "source.bin"
     os.mkfifo(source)
     out = tmp_path / "out"
     out.mkdir()
     fd = os.open(source, os.O_RDWR)  # holding both ends: opening never blocks
     process = subprocess.Popen(
-        [str(BIN), "cp", str(source), str(out / "dest.bin")],
+        [str(BIN), "cp", "-", str(out / "dest.bin")],
+        stdin=fd,
         cwd=tmp_path,
         env=clean_env(),
         stderr=subprocess.PIPE,

@@ -84,6 +84,14 @@ class Backend(BackendHooks):
     def __require(self, capability: Capability) -> None:
         self.capabilities.require(capability, backend=self.name)
 
+    def __gated(self, path: object, *capabilities: Capability, allow_root: bool = False) -> str:
+        """*path* as a key, once the call's capabilities are declared: refused first, as a
+        `Store` refuses (ST-005), unless a Store built the key and gated the call itself."""
+        if not paths.is_canonical(path):
+            for capability in capabilities:
+                self.__require(capability)
+        return paths.normalize(path, allow_root=allow_root)
+
     def __lazy(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
         # Each page a lazy listing fetches later is its own call.
         return translated_lazily(self.name, produce)
@@ -93,14 +101,14 @@ class Backend(BackendHooks):
     @final
     def read(self, path: str) -> BinaryIO:
         """Open the file at *path* as a forward-only binary stream."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.READ)
         with self.__boundary():
             return self._operations()._read(key)
 
     @final
     def read_bytes(self, path: str) -> bytes:
         """The whole content of the file at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.READ)
         with self.__boundary():
             return self._operations()._read_bytes(key)
 
@@ -108,7 +116,7 @@ class Backend(BackendHooks):
     def read_to(self, path: str, sink: Sink) -> int:
         """Write the content of the file at *path* into *sink*; the number of bytes written.
         An exception raised by *sink* reaches the caller as it was."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.READ)
         if isinstance(sink, CallerSink):  # a Store marked it, and unwraps its failures
             with self.__boundary():
                 return self._operations()._read_to(key, sink)
@@ -122,7 +130,7 @@ class Backend(BackendHooks):
     @final
     def read_seekable(self, path: str) -> BinaryIO:
         """A seekable binary stream over the file at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.SEEKABLE_READ)
         with self.__boundary():
             return self._operations()._read_seekable(key)
 
@@ -166,7 +174,7 @@ class Backend(BackendHooks):
         *,
         atomic: bool,
     ) -> WriteResult:
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.ATOMIC_WRITE if atomic else Capability.WRITE)
         check_content(content)
         content = as_source(content)
         check_write_options(overwrite, metadata, if_match, self.__require)
@@ -187,7 +195,7 @@ class Backend(BackendHooks):
         """A writable stream whose content lands at *path* atomically when the block exits
         cleanly; an exception inside the block leaves *path* untouched and reaches the
         caller unchanged."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.ATOMIC_WRITE)
         check_write_options(overwrite, metadata, if_match, self.__require)
         opened = functools.partial(
             self._operations()._open_atomic,
@@ -204,7 +212,7 @@ class Backend(BackendHooks):
     def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
         """Delete the file at *path*; `NotFound` when missing unless *missing_ok*. With
         *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.DELETE)
         check_flag("missing_ok", missing_ok)
         check_if_match(if_match, self.__require)
         with self.__boundary():
@@ -213,14 +221,14 @@ class Backend(BackendHooks):
     @final
     def get_file_info(self, path: str) -> FileInfo:
         """Size, modification time, etag, digest and metadata of the file at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.METADATA)
         with self.__boundary():
             return self._operations()._get_file_info(key)
 
     @final
     def head(self, path: str) -> FileInfo | None:
         """`get_file_info`, or ``None`` when no file is at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.METADATA)
         with self.__boundary():
             return self._operations()._head(key)
 
@@ -249,7 +257,7 @@ class Backend(BackendHooks):
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """Copy the file *src*, with its metadata, to *dst*. Onto itself: a no-op once *src*
         is known to be a file."""
-        src_key = paths.normalize(src, allow_root=False)
+        src_key = self.__gated(src, Capability.COPY)
         dst_key = paths.normalize(dst, allow_root=False)
         with self.__boundary():
             if self.__same_file(src_key, dst_key, None):
@@ -264,7 +272,7 @@ class Backend(BackendHooks):
         """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE).
         With *if_match*, only if the source's etag still equals it; *overwrite* is about
         the destination."""
-        src_key = paths.normalize(src, allow_root=False)
+        src_key = self.__gated(src, Capability.MOVE)
         dst_key = paths.normalize(dst, allow_root=False)
         check_if_match(if_match, self.__require)
         with self.__boundary():
@@ -292,7 +300,7 @@ class Backend(BackendHooks):
     @final
     def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
         """Files and folders directly below the folder *path*, lazily."""
-        key = paths.normalize(path)
+        key = self.__gated(path, Capability.LIST, allow_root=True)
         self.__check_open()
         return self.__lazy(lambda: self._operations()._iter_children(key))
 
@@ -307,7 +315,8 @@ class Backend(BackendHooks):
     ) -> Iterator[FileInfo]:
         """Files below the folder *path*, lazily: its own, or with *recursive* every level
         (at most *max_depth* levels, 1 = its own); *pattern* filters file names."""
-        key = paths.normalize(path)
+        deep_gates = (Capability.RECURSIVE_LIST,) if recursive is True else ()
+        key = self.__gated(path, Capability.LIST, *deep_gates, allow_root=True)
         check_flag("recursive", recursive)
         _listing.check_max_depth(max_depth)
         keep = _listing.file_filter(key, max_depth, pattern)
@@ -323,7 +332,9 @@ class Backend(BackendHooks):
     ) -> Iterator[FolderEntry]:
         """Subfolders of the folder *path*, lazily: its own, or down to *max_depth* levels
         (1 = its own, the default); *pattern* filters folder names."""
-        key = paths.normalize(path)
+        deep = isinstance(max_depth, int) and max_depth > 1
+        deep_gates = (Capability.RECURSIVE_LIST,) if deep else ()
+        key = self.__gated(path, Capability.LIST, *deep_gates, allow_root=True)
         _listing.check_max_depth(max_depth)
         _listing.name_matcher(pattern)  # a bad pattern fails now, not at the first item
         self.__check_open()
@@ -337,6 +348,7 @@ class Backend(BackendHooks):
     def glob(self, pattern: str) -> Iterator[FileInfo]:
         """Files whose path matches *pattern* (``*``, ``?``, ``[...]``, ``**``), lazily;
         only the listing below the pattern's literal prefix is read."""
+        self.__require(Capability.GLOB)
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
@@ -348,7 +360,7 @@ class Backend(BackendHooks):
     def get_folder_info(self, path: str = "", *, max_depth: int | None = None) -> FolderInfo:
         """File count, total size and newest modification of the files below the folder
         *path*: at every depth, or down to *max_depth* levels (1 = its own files)."""
-        key = paths.normalize(path)
+        key = self.__gated(path, Capability.METADATA, allow_root=True)
         _listing.check_max_depth(max_depth)
         with self.__boundary():
             return self._operations()._get_folder_info(key, max_depth=max_depth)
@@ -359,7 +371,7 @@ class Backend(BackendHooks):
     ) -> None:
         """Delete the folder *path*: only if empty, or with everything below it
         (*recursive*). The root is never deleted."""
-        key = paths.normalize(path)
+        key = self.__gated(path, Capability.DELETE, allow_root=True)
         if not key:
             raise InvalidPath("refusing to delete the root folder", path=key, backend=self.name)
         check_flag("recursive", recursive)

@@ -76,6 +76,11 @@ def normalize(path: object, *, allow_root: bool = True) -> str:
     return key
 
 
+def is_canonical(path: object) -> bool:
+    """Whether *path* is a key a `Store` built (`canonical`): its call was gated there."""
+    return type(path) is _Canonical
+
+
 def join(root: str, key: str) -> str:
     """Join two canonical keys."""
     if not root:

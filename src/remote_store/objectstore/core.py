@@ -9,6 +9,7 @@ before it. See sdd/specs/005-object-store-core.md for the primitives on each ser
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import BinaryIO, cast
@@ -49,6 +50,9 @@ OBJECT_STORE_CAPABILITIES = CapabilitySet(
         Capability.CONDITIONAL_WRITE,
     }
 )
+
+
+log = logging.getLogger("remote_store.objectstore")
 
 
 class ObjectStore(Operations, Primitives):
@@ -242,18 +246,17 @@ class ObjectStore(Operations, Primitives):
         self._copy_checked(src, dst, overwrite=overwrite, if_match=None)
 
     def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
-        # Not atomic: copy, then delete the source only if it is still the version copied.
-        # A failure in between leaves both, never neither.
+        # Not atomic: a copy pinned to the source's version (so *if_match* is decided before
+        # the destination changes), then a delete of that version only. A failure in between
+        # leaves both, never neither.
         source = self._copy_checked(src, dst, overwrite=overwrite, if_match=if_match)
         try:
-            if self._delete_object(src, if_match=source.etag):
-                return
-            gone: RemoteStoreError = NotFound(f"move: {src!r} vanished", path=src)
-        except PreconditionFailed as error:
-            gone = error
-        # A retried delete whose first attempt landed finds the source already gone.
-        if not self._maybe_landed() or self._head_object(src) is not None:
-            raise gone
+            self._delete_object(src, if_match=source.etag)
+        except PreconditionFailed:
+            # Another writer replaced the source after the copy: the version moved is at
+            # the destination and the newer one stays at the source, as if that write had
+            # come after the move. Nothing is lost, and the move did what was asked.
+            log.info("move %r -> %r: the source was rewritten meanwhile; kept", src, dst)
 
     # ================================================================== folder hooks
 

@@ -268,3 +268,33 @@ def sqlite_site(folder: Path) -> InProcessSite:
         return dict(shot)
 
     return InProcessSite("sql-blob-sqlite", factory, photograph)
+
+
+class HttpSite(Site):
+    """The read-only HTTP backend over nginx: a folder of its own inside the folder nginx
+    serves, seeded and photographed on disk (the backend can change nothing: every write
+    must be refused as a Store refuses it)."""
+
+    def __init__(self, served: Path, url: str) -> None:
+        super().__init__("http")
+        self._folder = served
+        self._url = url
+
+    def _reset(self) -> Backend:
+        from remote_store.backends.http import HttpBackend
+
+        shutil.rmtree(self._folder, ignore_errors=True)
+        for key, data in SEED.items():
+            target = self._folder / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return HttpBackend(self._url, listing="nginx-json")
+
+    def snapshot(self) -> Snapshot:
+        shot: Snapshot = {}
+        for directory, _, files in os.walk(self._folder):
+            relative = Path(directory).relative_to(self._folder).as_posix()
+            prefix = "" if relative == "." else relative + "/"
+            for name in files:
+                shot[prefix + name] = Path(directory, name).read_bytes()
+        return shot

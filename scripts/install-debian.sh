@@ -6,6 +6,7 @@ set -euo pipefail
 
 # One line per package: the command it provides, then the package name.
 NEEDED=(
+  "/usr/sbin/sshd openssh-server"
 )
 
 missing=()

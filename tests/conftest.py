@@ -9,8 +9,9 @@ import pytest
 from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
+from tests.sftp_support import Sshd, run_sshd
 
-__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy"]
+__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy", "sshd"]
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +19,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """A running Azurite Blob emulator (started once per session, stopped at its end)."""
     with run_azurite(tmp_path_factory.mktemp("azurite")) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    """OpenSSH's sshd with SFTP on a free loopback port (started once, stopped by PID)."""
+    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

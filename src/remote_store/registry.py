@@ -42,6 +42,9 @@ _types: dict[str, _BackendType] = {
     "azure": _BackendType(
         "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
     ),
+    "sftp": _BackendType(
+        "remote_store.backends.sftp:SFTPBackend", 'pip install "remote-store[sftp]"'
+    ),
 }
 
 

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from remote_store.backends import LocalBackend
+from remote_store.capabilities import Capability
+from remote_store.errors import CapabilityNotSupported
 from remote_store.store import Store
 from remote_store.testing._conditional import Counter, soak
 from tests.backend_factories import FACTORIES
+from tests.conformance.conftest import MARKS
 
 THREADS, INCREMENTS = 8, 200
 
@@ -22,7 +25,7 @@ THREADS, INCREMENTS = 8, 200
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=[pytest.mark.azure] if n.startswith("azure") else [])
+        pytest.param(n, marks=MARKS.get(n.split("-")[0], []))
         for n in FACTORIES
     ],
 )
@@ -30,6 +33,11 @@ def test_eight_threads_two_hundred_increments(request: pytest.FixtureRequest, na
     backend = FACTORIES[name](request)
     store = Store(backend, root_path=f"soak-{uuid.uuid4().hex[:8]}")
     try:
+        if not store.supports(Capability.CONDITIONAL_WRITE):
+            # SFTP: no atomic compare-and-swap exists, so if_match is refused, not emulated.
+            with pytest.raises(CapabilityNotSupported):
+                store.write("counter.txt", b"1", overwrite=True, if_match="any")
+            return
         final, attempts, seconds = soak(store, "counter.txt", THREADS, INCREMENTS)
         print(f"\nsoak {name}: {final} after {attempts} attempts in {seconds:.1f} s")
         assert final == THREADS * INCREMENTS

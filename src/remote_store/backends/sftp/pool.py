@@ -9,6 +9,7 @@ used by one thread at a time: the pool hands it out and takes it back.
 
 from __future__ import annotations
 
+import collections
 import errno
 import logging
 import struct
@@ -48,10 +49,17 @@ class Session(SFTPClient):
     extensions: dict[str, bytes]
     generation: int = 0
 
+    #: Requests sent per SFTP packet type, shared by the pool's sessions (tests and
+    #: benchmarks read it; increments from several threads may race, harmlessly).
+    sent: collections.Counter[int]
+
+    def _async_request(self, fileobj: Any, t: int, *args: Any) -> int:
+        self.sent[t] += 1
+        return int(super()._async_request(fileobj, t, *args))  # type: ignore[misc]
+
     if TYPE_CHECKING:  # paramiko internals the stubs leave out
 
         def _request(self, t: int, *args: Any) -> tuple[int, Message]: ...
-        def _async_request(self, fileobj: Any, t: int, *args: Any) -> int: ...
         def _read_response(self, waitfor: int | None = None) -> Any: ...
         def _send_packet(self, t: int, packet: Message) -> None: ...
         def _read_packet(self) -> tuple[int, bytes]: ...
@@ -129,6 +137,7 @@ class Pool:
         self._connecting = False
         self._closed = False
         self.extensions: dict[str, bytes] | None = None
+        self.sent: collections.Counter[int] = collections.Counter()
 
     def acquire(self, wait: float | None) -> Session:
         """A session for this thread alone; `release` it. Waits up to *wait* seconds when
@@ -200,6 +209,7 @@ class Pool:
         if session is None:
             raise BackendUnavailable(f"no SFTP channel from {self._where}", backend="sftp")
         session.generation = generation
+        session.sent = self.sent
         if self.extensions is None:
             self.extensions = dict(session.extensions)
         return session

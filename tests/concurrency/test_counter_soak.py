@@ -24,10 +24,7 @@ THREADS, INCREMENTS = 8, 200
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=MARKS.get(n.split("-")[0], []))
-        for n in FACTORIES
-    ],
+    [pytest.param(n, marks=MARKS.get(n.split("-")[0], [])) for n in FACTORIES],
 )
 def test_eight_threads_two_hundred_increments(request: pytest.FixtureRequest, name: str) -> None:
     backend = FACTORIES[name](request)

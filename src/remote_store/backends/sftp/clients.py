@@ -14,7 +14,7 @@ from typing import Any
 
 import paramiko
 from paramiko import HostKeys, PKey, Transport
-from paramiko.hostkeys import HostKeyEntry
+from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 
 from remote_store.config import Secret
 from remote_store.errors import BackendUnavailable, ConfigError, PermissionDenied
@@ -107,6 +107,10 @@ def load_host_keys(lines: Any, path: Any) -> HostKeys:
             raise ConfigError(
                 f"cannot read host_keys_path {os.fspath(path)!r}: {error.strerror}"
             ) from None
+        except (InvalidHostKey, paramiko.SSHException, ValueError):
+            raise ConfigError(
+                f"host_keys_path {os.fspath(path)!r} is not a known_hosts file"
+            ) from None
     if lines is None:
         return keys
     if isinstance(lines, str):
@@ -118,7 +122,7 @@ def load_host_keys(lines: Any, path: Any) -> HostKeys:
             continue
         try:
             entry = HostKeyEntry.from_line(line.strip())
-        except (paramiko.SSHException, ValueError, TypeError):
+        except (InvalidHostKey, paramiko.SSHException, ValueError, TypeError):
             entry = None
         if entry is None or entry.key is None:
             raise ConfigError(

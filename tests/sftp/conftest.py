@@ -12,8 +12,6 @@ from remote_store.backends.sftp import SFTPBackend
 from tests.sftp.relay import Relay
 from tests.sftp_support import Sshd, run_sshd
 
-pytestmark = pytest.mark.sftp
-
 Make = Callable[..., SFTPBackend]
 
 

@@ -16,6 +16,8 @@ from tests.sftp.conftest import through
 from tests.sftp.relay import Relay
 from tests.sftp_support import Sshd
 
+pytestmark = pytest.mark.sftp
+
 MIB = 1024 * 1024
 
 

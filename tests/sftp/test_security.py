@@ -15,6 +15,8 @@ from remote_store.config import Secret
 from remote_store.errors import ConfigError, PermissionDenied
 from tests.sftp_support import Sshd
 
+pytestmark = pytest.mark.sftp
+
 PASSWORD = "correct-horse-battery-staple-42"
 
 

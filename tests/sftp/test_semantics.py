@@ -27,6 +27,8 @@ from remote_store.registry import Registry
 from tests.sftp.conftest import Make
 from tests.sftp_support import Sshd
 
+pytestmark = pytest.mark.sftp
+
 MIB = 1024 * 1024
 
 

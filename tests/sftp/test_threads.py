@@ -11,6 +11,8 @@ from remote_store.errors import AlreadyExists, BackendUnavailable
 from remote_store.models import FileInfo
 from tests.sftp.conftest import Make
 
+pytestmark = pytest.mark.sftp
+
 THREADS = 8
 
 

@@ -18,7 +18,7 @@ from paramiko.sftp import (
     CMD_WRITE,
 )
 
-from remote_store.backends.sftp import SFTPBackend, parse_url
+from remote_store.backends.sftp import SFTPBackend, parse_url, reader
 from remote_store.backends.sftp.upload import TEMP_PREFIX
 from remote_store.capabilities import Capability
 from remote_store.config import BackendConfig, RegistryConfig, StoreProfile
@@ -132,20 +132,20 @@ def test_copy_streams_when_copy_data_is_not_offered(backend: SFTPBackend) -> Non
     backend.copy("src.bin", "dst.bin")
     sent = _delta(backend, before)
     assert sent[CMD_EXTENDED] == 0
-    assert sent[CMD_READ] == MIB // (64 * 1024) + 1
+    assert sent[CMD_READ] == MIB // reader.CHUNK + 1
     assert sent[CMD_WRITE] == MIB // (32 * 1024)
     assert backend.read_bytes("dst.bin") == b"t" * MIB
 
 
 def test_reads_are_pipelined(backend: SFTPBackend) -> None:
-    """SFTP-006: a 4 MiB read sends its READs ahead (64 KiB each, up to 2 MiB in flight)
+    """SFTP-006: a 4 MiB read sends its READs ahead (128 KiB each, up to 4 MiB in flight)
     plus one past the end, and reads back exactly."""
     data = bytes(range(256)) * (4 * 4096)
     backend.write("f.bin", data)
     before = _sent(backend)
     assert backend.read_bytes("f.bin") == data
     sent = _delta(backend, before)
-    assert sent[CMD_READ] == 4 * MIB // (64 * 1024) + 1
+    assert sent[CMD_READ] == 4 * MIB // reader.CHUNK + 1
     assert sent[CMD_OPEN] == 1 and sent[CMD_FSTAT] == 1
     with backend.read("f.bin") as stream:
         head = stream.read(10)
@@ -155,6 +155,21 @@ def test_reads_are_pipelined(backend: SFTPBackend) -> None:
     seekable.seek(-5, io.SEEK_END)
     assert seekable.read() == data[-5:]
     seekable.close()
+
+
+def test_a_server_answering_less_teaches_the_read_its_size(
+    backend: SFTPBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SFTP-006: asking for 1 MiB per READ, OpenSSH answers at most 255 KiB: the stream
+    goes on from where each answer stopped, asks for that size from then on, and reads
+    back exactly, with no more READs than the file needs plus one window."""
+    monkeypatch.setattr(reader, "CHUNK", MIB)
+    data = bytes(range(256)) * (8 * 4096)
+    backend.write("f.bin", data)
+    before = _sent(backend)
+    assert backend.read_bytes("f.bin") == data
+    sent = _delta(backend, before)
+    assert sent[CMD_READ] <= len(data) // (255 * 1024) + 1 + reader.DEPTH * 2
 
 
 def test_temporary_names_are_hidden_and_reserved(backend: SFTPBackend) -> None:

@@ -22,9 +22,10 @@ from remote_store.backends.sftp.errors import translate
 from remote_store.backends.sftp.pool import Session, connection_failed
 from remote_store.errors import IsAFolder
 
-#: Bytes asked for per READ (OpenSSH answers up to 255 KiB; others may answer less).
-CHUNK = 64 * 1024
-#: READ requests in flight: up to 2 MiB read ahead.
+#: Bytes asked for per READ (OpenSSH answers up to 255 KiB; a server answering less
+#: teaches the stream its size).
+CHUNK = 128 * 1024
+#: READ requests in flight: up to 4 MiB read ahead.
 DEPTH = 32
 
 
@@ -66,6 +67,7 @@ class RemoteFile(io.RawIOBase):
         self._eof = False
         self._broken = False
         self._buffer = memoryview(b"")
+        self._chunk = CHUNK
 
     # ------------------------------------------------------------------ io protocol
 
@@ -160,9 +162,12 @@ class RemoteFile(io.RawIOBase):
                 raise EOFError("unexpected answer to READ")
             data = bytes(msg.get_string())
             if len(data) < length:
-                # A short answer (the end, or a server sending less): go on from there.
+                # A short answer (the end, or a server sending less): go on from there,
+                # asking for no more than it sends.
                 self._drain()
                 self._next = offset + len(data)
+                if data and self._next < self._size:
+                    self._chunk = len(data)
             if data:
                 return data
         return b""
@@ -172,10 +177,10 @@ class RemoteFile(io.RawIOBase):
         # have grown).
         while len(self._pending) < DEPTH and (self._next <= self._size or not self._pending):
             num = self._session._async_request(
-                self._answers, CMD_READ, self._file.handle, int64(self._next), CHUNK
+                self._answers, CMD_READ, self._file.handle, int64(self._next), self._chunk
             )
-            self._pending.append((num, self._next, CHUNK))
-            self._next += CHUNK
+            self._pending.append((num, self._next, self._chunk))
+            self._next += self._chunk
 
     def _answer(self, request: int) -> tuple[int, Message]:
         while request not in self._answers.got:

@@ -6,6 +6,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import paramiko
 import pytest
 from paramiko.sftp import (
     CMD_EXTENDED,
@@ -22,7 +23,14 @@ from remote_store.backends.sftp import SFTPBackend, parse_url, reader
 from remote_store.backends.sftp.upload import TEMP_PREFIX
 from remote_store.capabilities import Capability
 from remote_store.config import BackendConfig, RegistryConfig, StoreProfile
-from remote_store.errors import ConfigError, InvalidPath, NotAFolder, RemoteStoreError
+from remote_store.errors import (
+    BackendUnavailable,
+    CapabilityNotSupported,
+    ConfigError,
+    InvalidPath,
+    NotAFolder,
+    RemoteStoreError,
+)
 from remote_store.registry import Registry
 from tests.sftp.conftest import Make
 from tests.sftp_support import Sshd
@@ -227,3 +235,22 @@ def test_urls_registry_and_names(sshd: Sshd, make_backend: Make) -> None:
     )
     with Registry(config) as registry:
         assert registry.get_store("main").read_bytes("x/y.txt") == b"y"
+
+
+def test_close_with_open_streams_and_unwrap(make_backend: Make) -> None:
+    """SFTP-022: closing the backend with a stream open: the stream's close does not
+    raise, and the backend refuses further calls. `unwrap(Transport)` is the SSH
+    connection; other types are CapabilityNotSupported."""
+    backend = make_backend()
+    backend.write("f.bin", b"f" * (2 * MIB))
+    transport = backend.unwrap(paramiko.Transport)
+    assert transport.is_active()
+    with pytest.raises(CapabilityNotSupported):
+        backend.unwrap(paramiko.SFTPClient)
+    stream = backend.read("f.bin")
+    assert stream.read(10) == b"f" * 10
+    backend.close()
+    stream.close()
+    assert not transport.is_active()
+    with pytest.raises(BackendUnavailable):
+        backend.exists("f.bin")

@@ -52,8 +52,8 @@ from remote_store.transfer.reconcile import landed
 
 log = logging.getLogger("remote_store.sftp")
 
-#: Fills an open temporary file on a session.
-Fill = Callable[[Session, SFTPFile], object]
+#: Fills an open temporary file.
+Fill = Callable[[upload.Writer], object]
 
 
 def _is_dir(attrs: SFTPAttributes) -> bool:
@@ -197,7 +197,7 @@ class SftpFiles(Operations):
         metadata: Mapping[str, str] | None,
         if_match: str | None,
     ) -> WriteResult:
-        return self._staged(key, overwrite, lambda s, h: upload.send(s, h, iter_chunks(content)))
+        return self._staged(key, overwrite, lambda writer: writer.send(iter_chunks(content)))
 
     def _write_atomic(
         self,
@@ -221,9 +221,10 @@ class SftpFiles(Operations):
         temp = upload.temp_beside(target)
         handle = upload.open_temp(session, temp, key, self._base)
         try:
+            writer = upload.Writer(session, handle)
             try:
-                fill(session, handle)
-                attrs = handle.stat()
+                fill(writer)
+                attrs = writer.finish()
             finally:
                 handle.close()
             upload.place(session, temp, target, key, overwrite=overwrite)
@@ -271,13 +272,13 @@ class SftpFiles(Operations):
                     attrs = original.stat()
                     check_regular(attrs.st_mode, src)
 
-                def fill(session: Session, handle: SFTPFile) -> None:
+                def fill(writer: upload.Writer) -> None:
                     if session.offers(upload.COPY_DATA):
-                        session.copy_data(_handle(original), _handle(handle))
+                        session.copy_data(_handle(original), _handle(writer.handle))
                         return
                     size = attrs.st_size or 0
                     stream = RemoteFile(session, original, src, size, _keep, read_ahead=True)
-                    upload.send(session, handle, stream.chunks())
+                    writer.send(stream.chunks())
 
                 self._stage(session, dst, overwrite, fill)
             finally:

@@ -20,7 +20,7 @@ from paramiko.sftp_file import SFTPFile
 
 from remote_store.backends.sftp.errors import translate
 from remote_store.backends.sftp.pool import Session, connection_failed
-from remote_store.errors import IsAFolder
+from remote_store.errors import BackendUnavailable, IsAFolder
 
 #: Bytes asked for per READ (OpenSSH answers up to 255 KiB; a server answering less
 #: teaches the stream its size).
@@ -119,6 +119,8 @@ class RemoteFile(io.RawIOBase):
                 with self._failures():
                     self._drain()
                     self._file.close()
+        except BackendUnavailable:
+            pass  # closing a read loses nothing; the session is dropped, not reused
         finally:
             super().close()
             self._release(self._session, self._broken or not self._session.is_usable())

@@ -7,7 +7,8 @@ puts in place, so the target never holds part of a file.
 - replace: ``posix-rename@openssh.com`` (``rename(2)``), atomic.
 
 WRITE requests are pipelined in the writing thread (a window of `DEPTH`), and every
-answer's status is checked: paramiko's own pipelined writes drop the last answers.
+answer's status is checked (paramiko's own pipelined writes drop the last answers) before
+the rename: a failed WRITE never lets a partial file be put in place.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import secrets
 import stat
 from collections import deque
 from collections.abc import Iterable
+from typing import cast
 
-from paramiko.sftp import CMD_WRITE, int64
+from paramiko.message import Message
+from paramiko.sftp import CMD_FSTAT, CMD_STATUS, CMD_WRITE, int64
 from paramiko.sftp_attr import SFTPAttributes
 from paramiko.sftp_file import SFTPFile
 
@@ -101,41 +104,76 @@ def _existing_folder(session: Session, folder: str, key: str) -> None:
         raise NotAFolder(f"cannot write {key!r}: a parent of it is a file", path=key)
 
 
-def send(session: Session, handle: SFTPFile, chunks: Iterable[bytes]) -> int:
-    """Write *chunks* to the open file from offset 0, pipelined; the bytes written.
-    An exception raised by *chunks* (the caller's stream) propagates as it is, after the
-    answers in flight are collected."""
-    answers = _Answers()
-    pending: deque[int] = deque()
-    offset = 0
-    try:
-        for chunk in chunks:
-            view = memoryview(chunk)
-            for start in range(0, len(view), PIECE):
-                piece = bytes(view[start : start + PIECE])
-                pending.append(
-                    session._async_request(answers, CMD_WRITE, handle.handle, int64(offset), piece)
-                )
-                offset += len(piece)
-                while len(pending) >= DEPTH:
-                    _check(session, answers, pending.popleft())
-    finally:
-        failed: BaseException | None = None
-        while pending:
+class Writer:
+    """Pipelined WRITEs into an open temporary file, then its FSTAT and CLOSE sent together:
+    a small write costs the round trips of OPEN, WRITE+FSTAT+CLOSE and the rename."""
+
+    def __init__(self, session: Session, handle: SFTPFile) -> None:
+        self.session = session
+        self.handle = handle
+        self._answers = _Answers()
+        self._pending: deque[int] = deque()
+        self.offset = 0
+
+    def send(self, chunks: Iterable[bytes]) -> None:
+        """Write *chunks* from the current offset, with up to `DEPTH` WRITEs in flight. An
+        exception raised by *chunks* (the caller's stream) propagates as it is, after the
+        answers in flight are collected."""
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                for start in range(0, len(view), PIECE):
+                    piece = bytes(view[start : start + PIECE])
+                    self._pending.append(
+                        self.session._async_request(
+                            self._answers,
+                            CMD_WRITE,
+                            _handle(self.handle),
+                            int64(self.offset),
+                            piece,
+                        )
+                    )
+                    self.offset += len(piece)
+                    while len(self._pending) >= DEPTH:
+                        self._check(self._pending.popleft())
+        except BaseException:
+            self._collect()
+            raise
+
+    def finish(self) -> SFTPAttributes:
+        """FSTAT and CLOSE the file; every WRITE's answer checked. The attributes."""
+        fstat = self.session._async_request(self._answers, CMD_FSTAT, _handle(self.handle))
+        self.handle.close()  # waits for CLOSE, so every earlier answer has arrived
+        self._collect()
+        kind, msg = self._answer(fstat)
+        if kind == CMD_STATUS:
+            self.session._convert_status(msg)
+        parsed = SFTPAttributes._from_msg(msg)  # type: ignore[attr-defined]  # no stub
+        return cast(SFTPAttributes, parsed)
+
+    def _collect(self) -> None:
+        failed: StatusError | None = None
+        while self._pending:
             try:
-                _check(session, answers, pending.popleft())
+                self._check(self._pending.popleft())
             except StatusError as error:
                 failed = failed or error
         if failed is not None:
             raise failed
-    return offset
+
+    def _answer(self, request: int) -> tuple[int, Message]:
+        while request not in self._answers.got:
+            self.session._read_response()
+        return self._answers.got.pop(request)
+
+    def _check(self, request: int) -> None:
+        _, msg = self._answer(request)
+        self.session._convert_status(msg)
 
 
-def _check(session: Session, answers: _Answers, request: int) -> None:
-    while request not in answers.got:
-        session._read_response()
-    _, msg = answers.got.pop(request)
-    session._convert_status(msg)
+def _handle(opened: SFTPFile) -> bytes:
+    # The stubs type it as a server-side SFTPHandle; on a client it is the handle's bytes.
+    return cast(bytes, opened.handle)
 
 
 def place(session: Session, temp: str, path: str, key: str, *, overwrite: bool) -> None:
@@ -182,7 +220,3 @@ def what_is_in_the_way(
         path=key,
         backend="sftp",
     )
-
-
-def attributes(handle: SFTPFile) -> SFTPAttributes:
-    return handle.stat()

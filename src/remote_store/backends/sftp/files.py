@@ -12,7 +12,6 @@ import logging
 import posixpath
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import BinaryIO, ClassVar, cast
 
@@ -143,16 +142,7 @@ class SftpFiles(Operations):
 
         def opened(session: Session) -> RemoteFile:
             handle = session.open(target, "r")
-            try:
-                attrs = handle.stat()
-                check_regular(attrs.st_mode, key)
-            except BaseException:
-                with suppress(Exception):
-                    handle.close()
-                raise
-            return RemoteFile(
-                session, handle, key, attrs.st_size or 0, self._release, read_ahead=read_ahead
-            )
+            return RemoteFile.open(session, handle, key, self._release, read_ahead=read_ahead)
 
         with translate("read", key):
             return self._runner.leased(opened)

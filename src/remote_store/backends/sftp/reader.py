@@ -12,10 +12,12 @@ import io
 import stat
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import suppress
+from typing import Any, cast
 
 from paramiko.message import Message
-from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, int64
+from paramiko.sftp import CMD_DATA, CMD_FSTAT, CMD_READ, CMD_STATUS, int64
+from paramiko.sftp_attr import SFTPAttributes
 from paramiko.sftp_file import SFTPFile
 
 from remote_store.backends.sftp.errors import translate
@@ -42,6 +44,38 @@ class _Answers:
 class RemoteFile(io.RawIOBase):
     """A file opened on a leased session; closing it closes the handle and hands the
     session back (*release* with ``broken=True`` when the connection failed)."""
+
+    @classmethod
+    def open(
+        cls,
+        session: Session,
+        handle: SFTPFile,
+        key: str,
+        release: Callable[[Session, bool], None],
+        *,
+        read_ahead: bool,
+    ) -> RemoteFile:
+        """The stream over the just-opened *handle*: its FSTAT and (reading ahead) the
+        first READ go out together. A folder is `IsAFolder`; on any failure the handle is
+        closed and the session left to the caller."""
+        stream = cls(session, handle, key, 0, release, read_ahead=read_ahead)
+        try:
+            fstat = session._async_request(stream._answers, CMD_FSTAT, _handle(handle))
+            if read_ahead:
+                stream._fill()  # size 0 so far: one READ, at offset 0
+            kind, msg = stream._answer(fstat)
+            if kind == CMD_STATUS:
+                session._convert_status(msg)
+            attrs = SFTPAttributes._from_msg(msg)  # type: ignore[attr-defined]  # no stub
+            check_regular(attrs.st_mode, key)
+            stream._size = attrs.st_size or 0
+        except BaseException:
+            with suppress(Exception):
+                stream._drain()
+                handle.close()
+            io.RawIOBase.close(stream)  # closed without handing the session back
+            raise
+        return stream
 
     def __init__(
         self,
@@ -118,7 +152,8 @@ class RemoteFile(io.RawIOBase):
             if not self._broken:
                 with self._failures():
                     self._drain()
-                    self._file.close()
+                    # Not waited for: the answer is skipped by the session's next request.
+                    self._file._close(async_=True)  # type: ignore[attr-defined]  # no stub
         except BackendUnavailable:
             pass  # closing a read loses nothing; the session is dropped, not reused
         finally:
@@ -218,3 +253,8 @@ class _Guard:
 def check_regular(mode: int | None, key: str) -> None:
     if mode is not None and stat.S_ISDIR(mode):
         raise IsAFolder(f"{key!r} is a folder, not a file", path=key, backend="sftp")
+
+
+def _handle(opened: SFTPFile) -> bytes:
+    # The stubs type it as a server-side SFTPHandle; on a client it is the handle's bytes.
+    return cast(bytes, opened.handle)

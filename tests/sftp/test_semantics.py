@@ -9,11 +9,14 @@ from pathlib import Path
 import paramiko
 import pytest
 from paramiko.sftp import (
+    CMD_CLOSE,
     CMD_EXTENDED,
     CMD_FSTAT,
     CMD_LSTAT,
     CMD_OPEN,
+    CMD_OPENDIR,
     CMD_READ,
+    CMD_READDIR,
     CMD_RENAME,
     CMD_STAT,
     CMD_WRITE,
@@ -178,6 +181,21 @@ def test_a_server_answering_less_teaches_the_read_its_size(
     assert backend.read_bytes("f.bin") == data
     sent = _delta(backend, before)
     assert sent[CMD_READ] <= len(data) // (255 * 1024) + 1 + reader.DEPTH * 2
+
+
+def test_a_listing_keeps_readdirs_in_flight(backend: SFTPBackend) -> None:
+    """SFTP-006: a folder of 1,000 files is listed with one OPENDIR, READDIRs kept in
+    flight (OpenSSH answers up to 100 names each) and one CLOSE."""
+    folder = _base(backend) / "many"
+    folder.mkdir(parents=True)
+    for number in range(1000):
+        (folder / f"f{number:04d}.bin").write_bytes(b"x")
+    before = _sent(backend)
+    names = [info.name for info in backend.list_files("many")]
+    sent = _delta(backend, before)
+    assert names == [f"f{number:04d}.bin" for number in range(1000)]
+    assert sent[CMD_OPENDIR] == 1 and sent[CMD_CLOSE] == 1
+    assert sent[CMD_READDIR] <= 1000 // 100 + 1 + reader.LIST_DEPTH
 
 
 def test_temporary_names_are_hidden_and_reserved(backend: SFTPBackend) -> None:

@@ -28,7 +28,7 @@ from remote_store.backends.sftp.pool import (
     StatusError,
     connection_failed,
 )
-from remote_store.backends.sftp.reader import CHUNK, RemoteFile, check_regular
+from remote_store.backends.sftp.reader import CHUNK, RemoteFile, check_regular, list_folder
 from remote_store.backends.sftp.retry import Runner
 from remote_store.backends.sftp.upload import TEMP_PREFIX
 from remote_store.errors import (
@@ -117,7 +117,7 @@ class SftpFiles(Operations):
         folder = self.path(key)
         try:
             with translate("list", key):
-                entries = self._runner.idempotent(lambda s: s.listdir_attr(folder))
+                entries = self._runner.idempotent(lambda s: list_folder(s, folder))
         except NotFound:
             return  # missing, or a file: no children
         for attrs in sorted(entries, key=lambda a: a.filename):
@@ -345,7 +345,7 @@ class SftpFiles(Operations):
 
 
 def _remove_tree(session: Session, folder: str) -> None:
-    for attrs in session.listdir_attr(folder):
+    for attrs in list_folder(session, folder):
         child = f"{folder.rstrip('/')}/{attrs.filename}"
         try:
             if _is_dir(attrs):

@@ -16,7 +16,17 @@ from contextlib import suppress
 from typing import Any, cast
 
 from paramiko.message import Message
-from paramiko.sftp import CMD_DATA, CMD_FSTAT, CMD_READ, CMD_STATUS, int64
+from paramiko.sftp import (
+    CMD_CLOSE,
+    CMD_DATA,
+    CMD_FSTAT,
+    CMD_HANDLE,
+    CMD_OPENDIR,
+    CMD_READ,
+    CMD_READDIR,
+    CMD_STATUS,
+    int64,
+)
 from paramiko.sftp_attr import SFTPAttributes
 from paramiko.sftp_file import SFTPFile
 
@@ -248,6 +258,51 @@ class _Guard:
         if exc[1] is not None and connection_failed(exc[1]):
             self._stream._broken = True
         return self._inner.__exit__(*exc)
+
+
+#: READDIR requests in flight while listing (OpenSSH answers up to 100 names each).
+LIST_DEPTH = 8
+
+
+def list_folder(session: Session, path: str) -> list[SFTPAttributes]:
+    """Every entry of the folder *path* but ``.`` and ``..``, with up to `LIST_DEPTH`
+    READDIRs in flight; answers are matched by request id, not by arrival order."""
+    kind, msg = session._request(CMD_OPENDIR, path)
+    if kind != CMD_HANDLE:
+        raise EOFError("unexpected answer to OPENDIR")
+    handle = msg.get_binary()
+    answers = _Answers()
+    pending: deque[int] = deque()
+    found: list[SFTPAttributes] = []
+    done = False
+    try:
+        while not done:
+            while len(pending) < LIST_DEPTH:
+                pending.append(session._async_request(answers, CMD_READDIR, handle))
+            kind, msg = _wait(session, answers, pending.popleft())
+            if kind == CMD_STATUS:
+                try:
+                    session._convert_status(msg)
+                except EOFError:
+                    done = True
+                continue
+            for _ in range(msg.get_int()):
+                name = msg.get_text()
+                longname = msg.get_text()
+                attrs = SFTPAttributes._from_msg(msg, name, longname)  # type: ignore[attr-defined]
+                if name not in (".", ".."):
+                    found.append(attrs)
+    finally:
+        while pending:
+            _wait(session, answers, pending.popleft())
+        session._async_request(type(None), CMD_CLOSE, handle)  # not waited for
+    return found
+
+
+def _wait(session: Session, answers: _Answers, request: int) -> tuple[int, Message]:
+    while request not in answers.got:
+        session._read_response()
+    return answers.got.pop(request)
 
 
 def check_regular(mode: int | None, key: str) -> None:

@@ -3,6 +3,7 @@ OpenSSH ``sshd`` started on loopback for the run (as the tests start it).
 
     .venv/bin/python -m benchmarks.sftp --out benchmarks/results/sftp.json   # ~10 min
     .venv/bin/python -m benchmarks.sftp --quick                              # ~1 min
+    .venv/bin/python -m benchmarks.sftp --small-only --out benchmarks/results/sftp-small.json
 
 Small operations are interleaved (each repetition runs every implementation once, in an
 order rotated per repetition); each large transfer runs in a fresh process, so its peak RSS
@@ -270,6 +271,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def transfers(server: dict[str, Any], size: int, reps: int, log: Any) -> list[Any]:
+    log("large transfers")
     rows = []
     for direction in ("upload", "download"):
         samples: dict[str, list[dict[str, Any]]] = {name: [] for name in IMPLS}
@@ -338,6 +340,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="")
     parser.add_argument("--child", default="")
+    parser.add_argument("--small-only", action="store_true", help="skip the large transfers")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
@@ -365,8 +368,7 @@ def main() -> None:
         Path(server["base"]).mkdir()
         log("small operations")
         small = small_operations(server, reps, files, log)
-        log("large transfers")
-        large = transfers(server, size, transfer_reps, log)
+        large = [] if args.small_only else transfers(server, size, transfer_reps, log)
     report = table(small, large)
     print(report)
     if args.out:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import posixpath
-import threading
 from contextlib import AbstractContextManager
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
@@ -120,7 +119,7 @@ class SFTPBackend(Backend):
         self._pool = Pool(lambda: clients.connect(settings), max_sessions, settings.where)
         self._runner = Runner(self._pool, self._retry, float(timeout))
         self._files = SftpFiles(self._runner, self._base)
-        self._lock = threading.Lock()
+        self._capabilities: CapabilitySet | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:
@@ -154,9 +153,13 @@ class SFTPBackend(Backend):
     def capabilities(self) -> CapabilitySet:
         """Atomic replacement (ATOMIC_WRITE, ATOMIC_MOVE) only where the server offers
         posix-rename@openssh.com; asking connects, once."""
-        with call_scope(self._retry), translate("connect", None):
-            extensions = self._extensions()
-        return _BASE | _ATOMIC if POSIX_RENAME in extensions else _BASE
+        known = self._capabilities
+        if known is None:
+            with call_scope(self._retry), translate("connect", None):
+                extensions = self._extensions()
+            # What the server announced does not change while we are connected to it.
+            known = self._capabilities = _BASE | _ATOMIC if POSIX_RENAME in extensions else _BASE
+        return known
 
     def _extensions(self) -> dict[str, bytes]:
         if self._pool.extensions is None:

@@ -162,6 +162,12 @@ def test_reads_are_pipelined(backend: SFTPBackend) -> None:
         head = stream.read(10)
     assert head == data[:10]  # closed early: the session is clean for the next call
     assert backend.read_bytes("f.bin") == data
+    backend.write("small.bin", b"s" * 1024)
+    before = _sent(backend)
+    assert backend.read_bytes("small.bin") == b"s" * 1024
+    sent = _delta(backend, before)
+    # OPEN, then FSTAT + READ in one flight; the short answer ends at the size: no probe.
+    assert (sent[CMD_OPEN], sent[CMD_FSTAT], sent[CMD_READ], sum(sent.values())) == (1, 1, 1, 4)
     seekable = backend.read_seekable("f.bin")
     seekable.seek(-5, io.SEEK_END)
     assert seekable.read() == data[-5:]

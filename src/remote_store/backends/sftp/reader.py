@@ -209,12 +209,14 @@ class RemoteFile(io.RawIOBase):
                 raise EOFError("unexpected answer to READ")
             data = bytes(msg.get_string())
             if len(data) < length:
-                # A short answer (the end, or a server sending less): go on from there,
-                # asking for no more than it sends.
                 self._drain()
                 self._next = offset + len(data)
                 if data and self._next < self._size:
+                    # A server sending less than asked: go on from there, asking for that.
                     self._chunk = len(data)
+                elif data:
+                    # A short answer ending at the size seen at open: the end, no probe.
+                    self._eof = True
             if data:
                 return data
         return b""

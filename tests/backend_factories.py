@@ -15,7 +15,9 @@ import pytest
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
 from tests.azure_support import conformance_backend, hns_conformance_backend
+from tests.http_support import http_conformance_backend
 from tests.sftp_support import conformance_backend as sftp_conformance_backend
+from tests.sql_support import postgres_backend, sqlite_backend
 
 
 def _memory(request: pytest.FixtureRequest) -> Backend:
@@ -33,5 +35,8 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "local": _local,
     "azure": conformance_backend,
     "azure-hns": hns_conformance_backend,
+    "http": http_conformance_backend,
+    "sql-blob-sqlite": sqlite_backend,
+    "sql-blob-postgres": postgres_backend,
     "sftp": sftp_conformance_backend,
 }

@@ -243,3 +243,28 @@ class AzureSite(Site):
             self._service.delete_container(self.container_name)
         finally:
             self._service.close()
+
+
+def sqlite_site(folder: Path) -> InProcessSite:
+    """SQLBlob on an SQLite file: a new file per storage, photographed with the stdlib
+    ``sqlite3`` module (rows and their chunks), not through the backend under test."""
+    from remote_store.backends.sql import SQLBlobBackend
+
+    def factory() -> Backend:
+        return SQLBlobBackend(f"sqlite:///{folder / (uuid.uuid4().hex + '.db')}", chunk_size=4096)
+
+    def photograph(backend: Backend) -> Snapshot:
+        import sqlite3
+
+        database = getattr(backend, "_engine").url.database  # noqa: B009
+        with sqlite3.connect(database) as db:
+            rows = db.execute(
+                "SELECT o.key, c.data FROM remote_store_objects o LEFT JOIN "
+                "remote_store_objects_chunks c ON c.version = o.version ORDER BY o.key, c.seq"
+            ).fetchall()
+        shot: dict[str, bytes] = {}
+        for key, data in rows:
+            shot[key] = shot.get(key, b"") + (data or b"")
+        return dict(shot)
+
+    return InProcessSite("sql-blob-sqlite", factory, photograph)

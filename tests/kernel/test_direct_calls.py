@@ -44,6 +44,7 @@ from tests.kernel.sites import (
     Snapshot,
     dict_objects,
     memory_files,
+    sqlite_site,
 )
 
 #: The root, hostile spellings, and odd spellings of the seed's file, its folders and a new file.
@@ -158,6 +159,11 @@ def _azure_hns(request: pytest.FixtureRequest) -> Site:
     return AzureSite("azure-hns", emulator.connection_string, hns=True)
 
 
+def _sql_blob(request: pytest.FixtureRequest) -> Site:
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    return sqlite_site(factory.mktemp("direct-sql"))
+
+
 def _documented(request: pytest.FixtureRequest) -> Site:
     factory: Callable[[], Backend] = DOCUMENTED.DictBackend
     return InProcessSite("documented", factory, dict_objects)
@@ -169,6 +175,7 @@ SITES: dict[str, Callable[[pytest.FixtureRequest], Site]] = {
     "azure": _azure,
     "azure-hns": _azure_hns,
     "documented": _documented,
+    "sql-blob-sqlite": _sql_blob,
 }
 MARKS: dict[str, list[pytest.MarkDecorator]] = {"azure": [pytest.mark.azure]}
 

@@ -24,7 +24,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
-from remote_store.objectstore.model import ListPage, ObjectMeta, folder_prefix
+from remote_store.objectstore.model import ListPage, ObjectMeta, addressable, folder_prefix
 from remote_store.objectstore.primitives import Primitives
 from remote_store.objectstore.putstream import RefinedWrites
 from remote_store.operations import Operations, folder_info
@@ -232,6 +232,12 @@ class ObjectStore(Operations, Primitives):
         self._copy_object(source, dst, create_only=not overwrite)
         return source
 
+    def _copies_natively(self) -> bool:
+        return type(self)._copy_object is not Primitives._copy_object
+
+    def _moves_natively(self) -> bool:
+        return self._copies_natively()  # a copy pinned to the etag, then a delete
+
     def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         self._copy_checked(src, dst, overwrite=overwrite, if_match=None)
 
@@ -252,10 +258,11 @@ class ObjectStore(Operations, Primitives):
     # ================================================================== folder hooks
 
     def _pages(self, prefix: str, *, delimiter: bool) -> Iterator[ListPage]:
+        """Every page below *prefix*, without the names this library cannot address."""
         token: str | None = None
         while True:
             page = self._list_page(prefix, delimiter=delimiter, token=token, limit=None)
-            yield page
+            yield addressable(page, self.name)
             token = page.token
             if token is None:
                 return
@@ -289,8 +296,9 @@ class ObjectStore(Operations, Primitives):
                 if not meta.marker and not meta.key.endswith("/"):
                     yield meta.file_info()
 
-    def _get_folder_info(self, key: str) -> FolderInfo:
-        info = folder_info(key, self._list_files(key, recursive=True))
+    def _get_folder_info(self, key: str, *, max_depth: int | None = None) -> FolderInfo:
+        listed = self._list_files(key, recursive=max_depth != 1)
+        info = folder_info(key, listed, max_depth)
         if info.file_count == 0 and key and not self._has_children(key):
             if self._is_file(key):
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key, backend=self.name)

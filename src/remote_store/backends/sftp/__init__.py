@@ -1,4 +1,4 @@
-"""SFTP backend (needs ``pip install "remote-store[sftp]"``): paramiko on a bounded pool of
+"""SFTP backend (needs ``pip install -e ".[sftp]"``): paramiko on a bounded pool of
 SFTP channels over one SSH connection."""
 
 from remote_store.backends.sftp.backend import SFTPBackend

@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import posixpath
 from contextlib import AbstractContextManager
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 from paramiko import Transport
@@ -21,6 +20,7 @@ from remote_store.backends.sftp.urls import native_url, parse_url, path_of
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.config import RetryPolicy, Secret
 from remote_store.errors import CapabilityNotSupported, ConfigError
+from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
 
 if TYPE_CHECKING:
@@ -186,10 +186,11 @@ class SFTPBackend(Backend):
     def _resolve(self, key: str) -> ResolutionPlan:
         s = self._settings
         return ResolutionPlan(
-            backend=self.name,
             kind="sftp",
+            backend=self.name,
+            key=key,
             native_path=self._native_path(key),
-            details=MappingProxyType(
+            details=FrozenMap(
                 {
                     "host": s.host,
                     "port": s.port,

@@ -21,6 +21,7 @@ def _run(sshd: Sshd, cwd: Path, *args: str, **env: str) -> Result:
     return run_cli(*args, cwd=cwd, env={**base, **env})
 
 
+@pytest.mark.slow  # ~7 s: six CLI processes
 def test_copy_list_stat_move_remove_over_sftp_urls(sshd: Sshd, tmp_path: Path) -> None:
     for rel, body in {"src/a.csv": b"a,b\n1,2\n", "src/sub/b.csv": b"b\n" * 1000}.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

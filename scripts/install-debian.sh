@@ -8,6 +8,7 @@ set -euo pipefail
 NEEDED=(
   "/usr/sbin/nginx nginx-light"
   "/usr/lib/postgresql/15/bin/initdb postgresql"
+  "/usr/sbin/sshd openssh-server"
 )
 
 missing=()

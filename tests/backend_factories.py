@@ -16,6 +16,7 @@ from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
 from tests.azure_support import conformance_backend, hns_conformance_backend
 from tests.http_support import http_conformance_backend
+from tests.sftp_support import conformance_backend as sftp_conformance_backend
 from tests.sql_support import postgres_backend, sqlite_backend
 
 
@@ -37,4 +38,5 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "http": http_conformance_backend,
     "sql-blob-sqlite": sqlite_backend,
     "sql-blob-postgres": postgres_backend,
+    "sftp": sftp_conformance_backend,
 }

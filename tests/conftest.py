@@ -10,6 +10,7 @@ from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
 from tests.http_support import nginx, plain_http
+from tests.sftp_support import Sshd, run_sshd
 from tests.sql_support import Postgres, run_postgres
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "nginx",
     "plain_http",
     "postgres",
+    "sshd",
 ]
 
 
@@ -35,6 +37,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
 def postgres() -> Iterator[Postgres]:
     """A running PostgreSQL server (started once per session, stopped at its end)."""
     with run_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    """OpenSSH's sshd with SFTP on a free loopback port (started once, stopped by PID)."""
+    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
         yield server
 
 

@@ -48,6 +48,7 @@ CREDENTIAL_OPTIONS: Final = frozenset(
     {
         *("account_key", "sas_token", "connection_string", "password", "client_secret"),
         *("secret", "token", "api_key", "access_key", "secret_key", "credential"),
+        *("passphrase", "pkey"),
     }
 )
 

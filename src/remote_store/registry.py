@@ -49,6 +49,7 @@ _types: dict[str, _BackendType] = {
     "http": _BackendType("remote_store.backends.http:HttpBackend", extra="http"),
     "sql-blob": _BackendType("remote_store.backends.sql:SQLBlobBackend", extra="sql"),
     "sql-query": _BackendType("remote_store.backends.sql.query:SQLQueryBackend", extra="sql-query"),
+    "sftp": _BackendType("remote_store.backends.sftp:SFTPBackend", extra="sftp"),
 }
 
 

@@ -17,6 +17,7 @@ MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "azure": [pytest.mark.azure],
     "http": [pytest.mark.http],
     "sql-blob-postgres": [pytest.mark.postgres],
+    "sftp": [pytest.mark.sftp],
 }
 
 

@@ -6,6 +6,9 @@ Conventions, written in the Markdown itself so a reader sees them too:
   in a fresh temporary working directory, on local or memory backends.
 - ```` ```python {.azure} ```` needs Azure: it runs against the Azurite emulator, with
   ``AZURE_STORAGE_CONNECTION_STRING`` set to its connection string.
+- ```` ```python {.sftp} ```` needs an SFTP server: it runs against the test session's
+  sshd, with ``SFTP_HOST``, ``SFTP_PORT``, ``SFTP_USER``, ``SFTP_KEY_FILE``,
+  ``SFTP_KNOWN_HOSTS`` (its known_hosts line) and ``SFTP_BASE`` (a fresh folder) set.
 - ```` ```toml ```` is a configuration: it must parse with `tomllib`, load with
   `RegistryConfig.from_toml_string` and name only known backend types. A first line
   ``# NAME.toml`` also writes it to ``NAME.toml`` in the page's working directory, where the
@@ -61,6 +64,8 @@ class Block:
         if self.includes():
             return "include"
         if self.lang in ("python", "py"):
+            if "sftp" in self.classes:
+                return "sftp"
             return "azure" if "azure" in self.classes else "python"
         if self.lang == "toml":
             return "pyproject" if "pyproject" in self.classes else "toml"

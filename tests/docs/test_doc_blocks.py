@@ -20,6 +20,7 @@ from remote_store import Registry, RegistryConfig
 from remote_store import registry as registry_module
 from tests.azure_support import Azurite
 from tests.docs.blocks import ROOT, Block, all_blocks
+from tests.sftp_support import Sshd
 
 #: Every block marked ``<!-- skip: reason -->``, by file, with its count. A new skip must be
 #: added here: skipping is a decision, never an accident.
@@ -97,7 +98,7 @@ def _run_page(page: str, kinds: set[str], tmp_path: Path, monkeypatch: pytest.Mo
     try:
         for block in (b for b in BLOCKS if b.file == page):
             name = block.file_name()
-            if name and block.kind in ("toml", "python", "azure"):
+            if name and block.kind in ("toml", "python", "azure", "sftp"):
                 (tmp_path / name).write_text(block.code, encoding="utf-8")
             if block.kind == "toml":
                 _check_config(block)
@@ -128,6 +129,24 @@ def test_page_azure_blocks_run_on_azurite(
     """The page's ``python {.azure}`` blocks run in order against Azurite."""
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     assert _run_page(page, {"azure"}, tmp_path, monkeypatch) > 0
+
+
+@pytest.mark.sftp
+@pytest.mark.parametrize("page", _pages("sftp"))
+def test_page_sftp_blocks_run_on_sshd(
+    page: str, sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's ``python {.sftp}`` blocks run in order against the session's sshd."""
+    for name, value in {
+        "SFTP_HOST": sshd.host,
+        "SFTP_PORT": str(sshd.port),
+        "SFTP_USER": sshd.username,
+        "SFTP_KEY_FILE": str(sshd.client_key_path),
+        "SFTP_KNOWN_HOSTS": sshd.known_hosts_line,
+        "SFTP_BASE": sshd.new_base("docs"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert _run_page(page, {"sftp"}, tmp_path, monkeypatch) > 0
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.kind == "json"], ids=lambda b: b.where)

@@ -10,6 +10,7 @@ from remote_store.backends.memory import MemoryBackend
 if TYPE_CHECKING:
     from remote_store.backends.azure import AzureBackend, AzureUtils
     from remote_store.backends.http import HttpBackend, ReadOnlyHttpBackend
+    from remote_store.backends.sftp import SFTPBackend
     from remote_store.backends.sql import SQLBlobBackend, SQLQueryBackend
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "LocalBackend",
     "MemoryBackend",
     "ReadOnlyHttpBackend",
+    "SFTPBackend",
     "SQLBlobBackend",
     "SQLQueryBackend",
 ]
@@ -31,6 +33,7 @@ _LAZY = {
     "ReadOnlyHttpBackend": "http",
     "SQLBlobBackend": "sql-blob",
     "SQLQueryBackend": "sql-query",
+    "SFTPBackend": "sftp",
 }
 #: Backend type -> its package below this one, where the two names differ.
 _PACKAGES = {"sql-blob": "sql", "sql-query": "sql"}

@@ -1,4 +1,4 @@
-"""Parsing the addresses users type: ``STORE:path``, Azure URLs, and local paths.
+"""Parsing the addresses users type: ``STORE:path``, Azure and SFTP URLs, and local paths.
 
 Parsing is pure (no I/O beyond one existence check that disambiguates ``name:thing``), so
 it is tested on its own; `remote_store.cli.session` turns an `Address` into a store.
@@ -26,7 +26,7 @@ class AddressError(InvalidPath):
     """An operand that cannot be meant as written; the message says what to write."""
 
 
-Kind = Literal["store", "local", "azure", "stdio"]
+Kind = Literal["store", "local", "azure", "sftp", "stdio"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,21 @@ class AzureUrl:
 
 
 @dataclass(frozen=True)
+class SftpUrl:
+    """An SFTP server: *host*, *port* and the *username* when the URL names one."""
+
+    host: str
+    port: int = 22
+    username: str | None = None
+
+    def prefix(self) -> str:
+        """The URL of the server's root, to which a path is appended for display."""
+        user = f"{self.username}@" if self.username else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"sftp://{user}{host}:{self.port}/"
+
+
+@dataclass(frozen=True)
 class Address:
     """One command-line operand. *path* is the part inside the store, container or local
     filesystem; *is_dir_hint* is true when the user wrote a trailing slash."""
@@ -56,6 +71,7 @@ class Address:
     path: str
     store: str | None = None
     azure: AzureUrl | None = None
+    sftp: SftpUrl | None = None
 
     @property
     def is_dir_hint(self) -> bool:
@@ -79,11 +95,14 @@ def parse_address(text: str, store_names: Collection[str]) -> Address:
         if scheme in _AZURE_FSSPEC or scheme in ("http", "https"):
             azure, path = parse_azure_url(text)
             return Address("azure", text, path, azure=azure)
+        if scheme == "sftp":
+            server, path = parse_sftp_url(text)
+            return Address("sftp", text, path, sftp=server)
         if scheme == "file":
             return Address("local", text, unquote(urlsplit(text).path))
         raise AddressError(
             f"unsupported URL scheme {scheme + '://'!r} in {_short(text)!r}; "
-            "use STORE:path, az://, abfss:// or a local path",
+            "use STORE:path, az://, abfss://, sftp:// or a local path",
             path=_short(text),
         )
     prefixed = _STORE_PREFIX.match(text)
@@ -139,6 +158,31 @@ def parse_azure_url(text: str) -> tuple[AzureUrl, str]:
     if web:  # a blob URL is already percent-decoded, and is shown as abfss://
         return AzureUrl(url.container, *host, "abfss"), url.path
     return AzureUrl(url.container, *host, url.scheme), _decoded(url.path)
+
+
+def parse_sftp_url(text: str) -> tuple[SftpUrl, str]:
+    """Split ``sftp://[user@]host[:port]/path`` into the server and the path below its root
+    (absolute on the server, without the leading ``/``)."""
+    parts = urlsplit(text)
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        user = parts.username or ""
+        raise AddressError(
+            f"sftp://{user}@{host}{parts.path}: a password may not be written in the URL "
+            "(it would land in shell history and logs); set SFTP_PASSWORD",
+            path=f"sftp://{user}@{host}{parts.path}",
+        )
+    shown = _short(text)
+    load_backend_class("sftp")  # paramiko is an extra: say so when it is missing
+    from remote_store.backends.sftp.urls import parse_url
+    from remote_store.errors import ConfigError
+
+    try:
+        location = parse_url(text)
+    except ConfigError as error:
+        raise AddressError(f"{shown}: {error}", path=shown) from None
+    path = "" if location.path == "/" else location.path.lstrip("/")
+    return SftpUrl(location.host, location.port, location.username), path
 
 
 def split_glob(path: str) -> tuple[str, str]:

@@ -13,10 +13,11 @@ import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from remote_store import paths
-from remote_store.cli.addresses import Address, AzureUrl, parse_address
+from remote_store.cli.addresses import Address, AzureUrl, SftpUrl, parse_address
 from remote_store.cli.discovery import FoundConfig
 from remote_store.cli.failures import about
 from remote_store.config import BackendConfig, RegistryConfig, StoreProfile
@@ -90,6 +91,10 @@ class Session:
             assert address.azure is not None
             store = self.adhoc_store("azure", azure_options(address.azure, self._env))
             return Location(store, _key(address.path), address, address.azure.prefix())
+        if address.kind == "sftp":
+            assert address.sftp is not None
+            store = self.adhoc_store("sftp", sftp_options(address.sftp, self._env))
+            return Location(store, _key(address.path), address, address.sftp.prefix())
         if address.kind == "local":
             full = os.path.abspath(address.path)
             root = anchor if anchor is not None else existing_folder(full)
@@ -172,6 +177,47 @@ def azure_options(url: AzureUrl, env: Mapping[str, str]) -> dict[str, Any]:
         options["account_key"] = key
     elif sas:
         options["sas_token"] = sas
+    return options
+
+
+def sftp_options(url: SftpUrl, env: Mapping[str, str]) -> dict[str, Any]:
+    """Backend options for an ``sftp://`` server, rooted at ``/``, with credentials from the
+    environment: ``SFTP_KEY_FILE`` (+ ``SFTP_KEY_PASSPHRASE``) and/or ``SFTP_PASSWORD``,
+    else the first of ``~/.ssh/id_ed25519``, ``id_ecdsa``, ``id_rsa``. Host keys: the lines
+    in ``SFTP_KNOWN_HOSTS`` and the file ``SFTP_KNOWN_HOSTS_FILE``, else
+    ``~/.ssh/known_hosts``; ``SFTP_HOST_KEY_POLICY=accept-new`` trusts an unknown key."""
+    options: dict[str, Any] = {"host": url.host, "port": url.port, "base_path": "/"}
+    username = url.username or env.get("SFTP_USER")
+    if username:
+        options["username"] = username
+    ssh = Path(env.get("HOME") or Path.home()) / ".ssh"
+    key = env.get("SFTP_KEY_FILE")
+    password = env.get("SFTP_PASSWORD")
+    if not key and not password:
+        key = next(
+            (str(ssh / n) for n in ("id_ed25519", "id_ecdsa", "id_rsa") if (ssh / n).is_file()),
+            None,
+        )
+    if not key and not password:
+        raise ConfigError(
+            f"{url.prefix()}: no credentials: set SFTP_KEY_FILE (a private key file) or "
+            "SFTP_PASSWORD, or configure a store of type sftp"
+        )
+    if key:
+        options["pkey"] = key
+        if env.get("SFTP_KEY_PASSPHRASE"):
+            options["passphrase"] = env["SFTP_KEY_PASSPHRASE"]
+    if password:
+        options["password"] = password
+    if env.get("SFTP_KNOWN_HOSTS"):
+        options["known_host_keys"] = env["SFTP_KNOWN_HOSTS"].splitlines()
+    known_file = env.get("SFTP_KNOWN_HOSTS_FILE") or (
+        str(ssh / "known_hosts") if (ssh / "known_hosts").is_file() else None
+    )
+    if known_file:
+        options["host_keys_path"] = known_file
+    if env.get("SFTP_HOST_KEY_POLICY"):
+        options["host_key_policy"] = env["SFTP_HOST_KEY_POLICY"]
     return options
 
 

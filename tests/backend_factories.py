@@ -15,6 +15,7 @@ import pytest
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
 from tests.azure_support import conformance_backend, hns_conformance_backend
+from tests.s3_support import conformance_backend as s3_conformance_backend
 
 
 def _memory(request: pytest.FixtureRequest) -> Backend:
@@ -32,4 +33,5 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "local": _local,
     "azure": conformance_backend,
     "azure-hns": hns_conformance_backend,
+    "s3": s3_conformance_backend,
 }

@@ -9,8 +9,17 @@ import pytest
 from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
+from tests.s3_support import S3Server, run_server
 
-__all__ = ["azurite", "azurite_proxy", "fault_proxy", "hns_emulator", "hns_proxy"]
+__all__ = [
+    "azurite",
+    "azurite_proxy",
+    "fault_proxy",
+    "hns_emulator",
+    "hns_proxy",
+    "ministack",
+    "moto",
+]
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +27,20 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """A running Azurite Blob emulator (started once per session, stopped at its end)."""
     with run_azurite(tmp_path_factory.mktemp("azurite")) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def ministack() -> Iterator[S3Server]:
+    """A running MiniStack S3 server (started once per session, stopped by PID at its end)."""
+    with run_server("ministack") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[S3Server]:
+    """A running moto S3 server (started once per session, stopped by PID at its end)."""
+    with run_server("moto") as server:
+        yield server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -42,6 +42,7 @@ _types: dict[str, _BackendType] = {
     "azure": _BackendType(
         "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
     ),
+    "s3": _BackendType("remote_store.backends.s3:S3Backend", 'pip install "remote-store[s3]"'),
 }
 
 

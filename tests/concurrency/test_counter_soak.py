@@ -14,6 +14,7 @@ from remote_store.backends import LocalBackend
 from remote_store.store import Store
 from remote_store.testing._conditional import Counter, soak
 from tests.backend_factories import FACTORIES
+from tests.conformance.conftest import MARKS
 
 THREADS, INCREMENTS = 8, 200
 
@@ -22,7 +23,7 @@ THREADS, INCREMENTS = 8, 200
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=[pytest.mark.azure] if n.startswith("azure") else [])
+        pytest.param(n, marks=MARKS.get(n, [pytest.mark.azure] if n.startswith("azure") else []))
         for n in FACTORIES
     ],
 )

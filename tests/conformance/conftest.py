@@ -13,7 +13,10 @@ from remote_store.backend import Backend
 from tests.backend_factories import FACTORIES
 
 #: Backend name -> markers its tests carry (e.g. ``[pytest.mark.azure]``), so `-m` selects.
-MARKS: dict[str, list[pytest.MarkDecorator]] = {"azure": [pytest.mark.azure]}
+MARKS: dict[str, list[pytest.MarkDecorator]] = {
+    "azure": [pytest.mark.azure],
+    "s3": [pytest.mark.s3],
+}
 
 
 @pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in FACTORIES])

@@ -9,17 +9,21 @@ from remote_store.backends.memory import MemoryBackend
 
 if TYPE_CHECKING:
     from remote_store.backends.azure import AzureBackend
+    from remote_store.backends.s3 import S3Backend
 
-__all__ = ["AzureBackend", "LocalBackend", "MemoryBackend"]
+__all__ = ["AzureBackend", "LocalBackend", "MemoryBackend", "S3Backend"]
+
+#: Exported names of the backends with optional dependencies -> their registry type.
+_LAZY = {"AzureBackend": "azure", "S3Backend": "s3"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "AzureBackend":
+    if name in _LAZY:
         from remote_store.errors import ConfigError
         from remote_store.registry import load_backend_class
 
         try:
-            return load_backend_class("azure")
+            return load_backend_class(_LAZY[name])
         except ConfigError as error:
             # An attribute that cannot be imported is an ImportError to `from ... import`.
             raise ImportError(str(error)) from error

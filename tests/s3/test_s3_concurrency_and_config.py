@@ -108,6 +108,15 @@ def test_from_url(ministack: S3Server, bucket: str) -> None:
         S3Backend("Not_A_Bucket")
 
 
+def test_plain_http_only_to_loopback() -> None:
+    """S3-034: plain http to a remote host is refused unless allow_insecure; ftp never."""
+    with pytest.raises(ConfigError, match="allow_insecure"):
+        S3Backend("bucket", endpoint_url="http://s3.example.com", key="k", secret="s")
+    with pytest.raises(ConfigError):
+        S3Backend("bucket", endpoint_url="ftp://127.0.0.1")
+    S3Backend("bucket", endpoint_url="http://s3.example.com", allow_insecure=True).close()
+
+
 def test_secret_survives_pickling_masked() -> None:
     """S3-031: a `Secret` survives pickling for worker processes and still prints masked."""
     value = Secret("abc")

@@ -184,3 +184,24 @@ def test_dropped_answer_of_an_if_match_delete(
     proxy.add(Fault.drop_response(match=Match(method="DELETE")))
     proxied.delete("k.bin", if_match=etag)
     assert not direct.exists("k.bin")
+
+
+def test_delete_objects_reports_per_key_errors(
+    ministack: S3Server, bucket: str, proxy: FaultProxy, proxied: Store, direct: Store
+) -> None:
+    """S3-027: DeleteObjects answers 200 with per-key errors; they are raised as the
+    library's error for their code (here AccessDenied -> PermissionDenied), not dropped."""
+    from remote_store.errors import PermissionDenied
+
+    direct.write("d/a.txt", b"a")
+    direct.write("d/b.txt", b"b")
+    body = (
+        b"<?xml version='1.0' encoding='UTF-8'?><DeleteResult>"
+        b"<Error><Key>d/b.txt</Key><Code>AccessDenied</Code><Message>no</Message></Error>"
+        b"</DeleteResult>"
+    )
+    proxy.add(
+        Fault.status(200, error_code="", body=body, match=Match(method="POST", query="delete"))
+    )
+    with pytest.raises(PermissionDenied, match=r"d/b\.txt"):
+        proxied.delete_folder("d", recursive=True)

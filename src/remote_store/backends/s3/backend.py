@@ -3,10 +3,12 @@ object-store core over the primitives in `remote_store.backends.s3.objects`."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from contextlib import AbstractContextManager, suppress
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from remote_store.backend import Backend
 from remote_store.backends.s3.clients import build_client
@@ -47,6 +49,32 @@ def check_bucket(bucket: object) -> str:
     return bucket
 
 
+def check_endpoint(endpoint_url: object, *, allow_insecure: bool) -> None:
+    """Refuse an endpoint that is not http(s), and plain http to anything but loopback
+    (the local servers) unless *allow_insecure*: the content would travel in clear."""
+    if endpoint_url is None:
+        return
+    if not isinstance(endpoint_url, str):
+        raise ConfigError(f"endpoint_url must be an http(s):// URL, got {endpoint_url!r}")
+    parts = urlsplit(endpoint_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"endpoint_url must be an http(s):// URL, got {endpoint_url!r}")
+    if parts.scheme == "http" and not allow_insecure and not _loopback(parts.hostname):
+        raise ConfigError(
+            f"endpoint_url {endpoint_url!r} is plain http to a remote host; use https, or "
+            "pass allow_insecure=True"
+        )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse_url(url: str) -> tuple[str, str]:
     """``s3://bucket/key/prefix`` -> ``("bucket", "key/prefix")``."""
     if not isinstance(url, str) or not url.startswith(_SCHEME):
@@ -82,12 +110,10 @@ class S3Backend(S3Objects, Backend):
         single_put_size: int = DEFAULT_SINGLE_PUT_SIZE,
         chunk_get_size: int = DEFAULT_CHUNK_GET_SIZE,
         reject_write_under_file_ancestor: bool = False,
+        allow_insecure: bool = False,
     ) -> None:
         self._bucket = check_bucket(bucket)
-        if endpoint_url is not None and (
-            not isinstance(endpoint_url, str) or "://" not in endpoint_url
-        ):
-            raise ConfigError(f"endpoint_url must be an http(s):// URL, got {endpoint_url!r}")
+        check_endpoint(endpoint_url, allow_insecure=allow_insecure)
         if profile is not None and not isinstance(profile, str):
             raise ConfigError("profile must be a str")
         if not isinstance(reject_write_under_file_ancestor, bool):

@@ -6,6 +6,8 @@ Conventions, written in the Markdown itself so a reader sees them too:
   in a fresh temporary working directory, on local or memory backends.
 - ```` ```python {.azure} ```` needs Azure: it runs against the Azurite emulator, with
   ``AZURE_STORAGE_CONNECTION_STRING`` set to its connection string.
+- ```` ```python {.s3} ```` needs S3: it runs against the session's MiniStack, with
+  ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_REGION`` set.
 - ```` ```toml ```` is a configuration: it must parse with `tomllib`, load with
   `RegistryConfig.from_toml_string` and name only known backend types. A first line
   ``# NAME.toml`` also writes it to ``NAME.toml`` in the page's working directory, where the
@@ -61,6 +63,8 @@ class Block:
         if self.includes():
             return "include"
         if self.lang in ("python", "py"):
+            if "s3" in self.classes:
+                return "s3"
             return "azure" if "azure" in self.classes else "python"
         if self.lang == "toml":
             return "pyproject" if "pyproject" in self.classes else "toml"

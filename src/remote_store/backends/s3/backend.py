@@ -146,6 +146,8 @@ class S3Backend(S3Objects, Backend):
             client_options=client_options,
             max_concurrency=self._settings.max_concurrency,
         )
+        # The endpoint may come from AWS_ENDPOINT_URL or a profile: checked as resolved.
+        check_endpoint(self._client.meta.endpoint_url, allow_insecure=allow_insecure)
         self._requests = Requests(self._client, policy)
 
     @classmethod

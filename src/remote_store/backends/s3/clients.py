@@ -36,10 +36,11 @@ def secret(name: str, value: Any) -> Secret | None:
     """*value* as a `Secret` (``None`` stays ``None``); anything else is refused."""
     if value is None:
         return None
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, str):
-        return Secret(value)
+    if isinstance(value, str | Secret):
+        wrapped = Secret(value)
+        if not wrapped:
+            raise ConfigError(f"{name} is empty")
+        return wrapped
     raise ConfigError(f"{name} must be a str or Secret, got {type(value).__name__}")
 
 

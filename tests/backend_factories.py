@@ -16,6 +16,7 @@ from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
 from tests.azure_support import conformance_backend, hns_conformance_backend
 from tests.s3_support import conformance_backend as s3_conformance_backend
+from tests.s3_support import pyarrow_conformance_backend
 
 
 def _memory(request: pytest.FixtureRequest) -> Backend:
@@ -34,4 +35,5 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "azure": conformance_backend,
     "azure-hns": hns_conformance_backend,
     "s3": s3_conformance_backend,
+    "s3-pyarrow": pyarrow_conformance_backend,
 }

@@ -40,12 +40,17 @@ class S3Server:
 
     endpoint: str
     kind: str
+    _client: Any = field(default=None, repr=False)
+    _buckets: set[str] = field(default_factory=set, repr=False)
 
     def client(self) -> Any:
+        """A plain boto3 client (one per server: clients are thread-safe)."""
+        if self._client is not None:
+            return self._client
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        self._client = boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=ACCESS_KEY,
@@ -53,6 +58,7 @@ class S3Server:
             region_name=REGION,
             config=Config(retries={"total_max_attempts": 1}),
         )
+        return self._client
 
     def new_bucket(self, prefix: str = "t") -> str:
         name = f"{prefix}-{uuid.uuid4().hex[:20]}"
@@ -60,6 +66,9 @@ class S3Server:
         return name
 
     def ensure_bucket(self, name: str) -> str:
+        if name in self._buckets:
+            return name
+        self._buckets.add(name)
         client = self.client()
         try:
             client.head_bucket(Bucket=name)
@@ -67,10 +76,11 @@ class S3Server:
             client.create_bucket(Bucket=name)
         return name
 
-    def backend(self, bucket: str, **options: Any) -> S3Backend:
-        from remote_store.backends.s3 import S3Backend
+    def backend(self, bucket: str, *, arrow: bool = False, **options: Any) -> S3Backend:
+        from remote_store.backends.s3 import S3Backend, S3PyArrowBackend
 
-        return S3Backend(
+        cls = S3PyArrowBackend if arrow else S3Backend
+        return cls(
             bucket,
             endpoint_url=options.pop("endpoint_url", self.endpoint),
             key=ACCESS_KEY,
@@ -166,6 +176,13 @@ def conformance_backend(request: pytest.FixtureRequest) -> Any:
     server: S3Server = request.getfixturevalue("ministack")
     server.ensure_bucket(_CONFORMANCE_BUCKET)
     return server.backend(_CONFORMANCE_BUCKET, reject_write_under_file_ancestor=True)
+
+
+def pyarrow_conformance_backend(request: pytest.FixtureRequest) -> Any:
+    """An `S3PyArrowBackend` on the session's MiniStack, for the conformance table."""
+    server: S3Server = request.getfixturevalue("ministack")
+    server.ensure_bucket(_CONFORMANCE_BUCKET)
+    return server.backend(_CONFORMANCE_BUCKET, arrow=True, reject_write_under_file_ancestor=True)
 
 
 def moto_conformance_backend(request: pytest.FixtureRequest) -> Any:

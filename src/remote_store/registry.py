@@ -43,6 +43,9 @@ _types: dict[str, _BackendType] = {
         "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
     ),
     "s3": _BackendType("remote_store.backends.s3:S3Backend", 'pip install "remote-store[s3]"'),
+    "s3-pyarrow": _BackendType(
+        "remote_store.backends.s3.arrow:S3PyArrowBackend", 'pip install "remote-store[s3-pyarrow]"'
+    ),
 }
 
 

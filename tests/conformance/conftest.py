@@ -16,6 +16,7 @@ from tests.backend_factories import FACTORIES
 MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "azure": [pytest.mark.azure],
     "s3": [pytest.mark.s3],
+    "s3-pyarrow": [pytest.mark.s3],
 }
 
 

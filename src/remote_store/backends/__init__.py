@@ -9,12 +9,12 @@ from remote_store.backends.memory import MemoryBackend
 
 if TYPE_CHECKING:
     from remote_store.backends.azure import AzureBackend
-    from remote_store.backends.s3 import S3Backend
+    from remote_store.backends.s3 import S3Backend, S3PyArrowBackend
 
-__all__ = ["AzureBackend", "LocalBackend", "MemoryBackend", "S3Backend"]
+__all__ = ["AzureBackend", "LocalBackend", "MemoryBackend", "S3Backend", "S3PyArrowBackend"]
 
 #: Exported names of the backends with optional dependencies -> their registry type.
-_LAZY = {"AzureBackend": "azure", "S3Backend": "s3"}
+_LAZY = {"AzureBackend": "azure", "S3Backend": "s3", "S3PyArrowBackend": "s3-pyarrow"}
 
 
 def __getattr__(name: str) -> Any:

@@ -136,11 +136,16 @@ class S3Backend(S3Objects, Backend):
         self._endpoint = endpoint_url
         # BC-010/BC-011 cost a HEAD per ancestor and a listing per write: opt-in.
         self.check_namespace_on_write = reject_write_under_file_ancestor
-        self._client = build_client(
+        self._credentials = (
+            as_secret("key", key),
+            as_secret("secret", secret),
+            as_secret("token", token),
+        )
+        self._session, self._client = build_client(
             endpoint_url=endpoint_url,
-            key=as_secret("key", key),
-            secret_key=as_secret("secret", secret),
-            token=as_secret("token", token),
+            key=self._credentials[0],
+            secret_key=self._credentials[1],
+            token=self._credentials[2],
             profile=profile,
             region_name=region_name,
             client_options=client_options,

@@ -125,6 +125,10 @@ class S3Objects(ObjectStore):
         return True
 
     def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
+        return self._s3_reader(key, seekable=seekable)
+
+    def _s3_reader(self, key: str, *, seekable: bool) -> BinaryIO:
+        """The ranged reader over *key*, every range after the first pinned to its ETag."""
         op = "read_seekable" if seekable else "read"
         source = S3Range(self._requests, self._bucket, key, op)
         reader = S3Reader(

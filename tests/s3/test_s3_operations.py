@@ -153,3 +153,17 @@ def test_empty_object_reads(store: Store) -> None:
     assert store.read_bytes("e.bin") == b""
     with store.read_seekable("e.bin") as stream:
         assert stream.read() == b""
+
+
+def test_one_request_copy_keeps_metadata_and_reports_misses(store: Store) -> None:
+    """S3-006: ``copy(overwrite=True)`` is one CopyObject: metadata kept; a missing source
+    is NotFound, a folder IsAFolder (found after the refused copy, on the failure path)."""
+    store.write("src.txt", b"s", metadata={"k": "v"})
+    store.copy("src.txt", "dst.txt", overwrite=True)
+    assert dict(store.get_file_info("dst.txt").metadata or {}) == {"k": "v"}
+    with pytest.raises(NotFound):
+        store.copy("missing.txt", "x.txt", overwrite=True)
+    store.write("dir/f.txt", b"f")
+    with pytest.raises(IsAFolder):
+        store.copy("dir", "x.txt", overwrite=True)
+    assert not store.exists("x.txt")

@@ -26,7 +26,7 @@ from remote_store.backends.s3.model import (
 from remote_store.backends.s3.reader import S3Range, S3Reader
 from remote_store.backends.s3.retry import Requests
 from remote_store.backends.s3.upload import S3Uploader, multipart_etag, upload
-from remote_store.errors import NotFound, PreconditionFailed
+from remote_store.errors import InvalidArgument, NotFound, PreconditionFailed
 from remote_store.models import WriteResult
 from remote_store.objectstore import ListPage, ObjectMeta, ObjectStore, PutStream
 from remote_store.streams import WritableContent
@@ -197,6 +197,51 @@ class S3Objects(ObjectStore):
             )
             return
         self._multipart_copy(source, dst, create_only=create_only)
+
+    # ------------------------------------------------------------------ faster hooks
+
+    def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
+        """``overwrite=True``: one CopyObject (S3 copies one version, with its metadata,
+        atomically; no pin is needed without a condition). A create-only copy needs the
+        source's metadata for its multipart copy: the core's HEAD, then S3-006."""
+        if not overwrite or self.check_namespace_on_write:
+            # The source is checked before the destination's namespace: the core's order.
+            super()._copy(src, dst, overwrite=overwrite)
+            return
+        try:
+            self._requests(
+                "copy_object",
+                "copy",
+                dst,
+                Bucket=self._bucket,
+                Key=dst,
+                CopySource={"Bucket": self._bucket, "Key": src},
+                MetadataDirective="COPY",
+            )
+        except NotFound:
+            raise self._missing(src) from None
+        except InvalidArgument:
+            # Above 5 GiB CopyObject is refused: the multipart copy, from a HEAD.
+            super()._copy(src, dst, overwrite=overwrite)
+
+    def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
+        """The core's pinned copy, then one DeleteObject with ``If-Match`` on the copied
+        ETag (the core's delete primitive would HEAD first: S3-013)."""
+        source = self._copy_checked(src, dst, overwrite=overwrite, if_match=if_match)
+        assert source.etag is not None
+        try:
+            self._requests(
+                "delete_object",
+                "move",
+                src,
+                Bucket=self._bucket,
+                Key=src,
+                IfMatch=quoted(source.etag),
+            )
+        except (NotFound, PreconditionFailed):
+            # A retried delete whose first attempt landed finds the source already gone.
+            if not self._maybe_landed() or self._head_object(src) is not None:
+                raise
 
     def _multipart_copy(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
         """UploadPartCopy ranges of the pinned source, completed in one request that

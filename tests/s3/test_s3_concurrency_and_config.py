@@ -3,6 +3,7 @@ round), credentials as `Secret`, construction from TOML config and ``s3://`` URL
 
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -121,3 +122,17 @@ def test_secret_survives_pickling_masked() -> None:
     """S3-031: a `Secret` survives pickling for worker processes and still prints masked."""
     value = Secret("abc")
     assert repr(pickle.loads(pickle.dumps(value))) == "Secret('**********')"
+
+
+def test_session_token_stays_out_of_debug_logs(
+    ministack: S3Server, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """S3-031: botocore logs headers and the canonical request at DEBUG; the session token
+    in them is rewritten to REDACTED before any handler sees it."""
+    token = "SESSION-TOKEN-never-logged-123"
+    with caplog.at_level(logging.DEBUG):
+        backend = ministack.backend(bucket, token=token)
+        with backend:
+            Store(backend).write("t.txt", b"t")
+    assert any("x-amz-security-token" in r.getMessage().lower() for r in caplog.records)
+    assert not any(token in r.getMessage() for r in caplog.records)

@@ -2,7 +2,10 @@
 
 from typing import TYPE_CHECKING, Any
 
+from remote_store.backends.s3 import redact
 from remote_store.backends.s3.backend import S3Backend
+
+redact.install()
 
 if TYPE_CHECKING:
     from remote_store.backends.s3.arrow import S3PyArrowBackend

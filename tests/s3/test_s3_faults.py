@@ -47,12 +47,19 @@ def direct(make_backend: MakeBackend) -> Store:
 
 
 @pytest.mark.parametrize(
-    ("status", "code"), [(503, "SlowDown"), (500, "InternalError"), (400, "RequestTimeout")]
+    ("status", "code"),
+    [
+        (503, "SlowDown"),
+        (500, "InternalError"),
+        (400, "RequestTimeout"),
+        (409, "ConditionalRequestConflict"),
+    ],
 )
 def test_transient_answers_are_retried(
     proxy: FaultProxy, proxied: Store, direct: Store, status: int, code: str
 ) -> None:
-    """S3-020: SlowDown, 5xx and RequestTimeout are retried; the content lands once."""
+    """S3-020: SlowDown, 5xx, RequestTimeout and AWS's 409 ConditionalRequestConflict (on
+    a create-only write) are retried; the content lands once."""
     proxy.add(
         Fault.status(
             status, error_code=code, body=s3_error(code), times=2, match=Match(method="PUT")

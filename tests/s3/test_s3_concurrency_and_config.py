@@ -12,7 +12,7 @@ import pytest
 
 from remote_store.backends import S3Backend
 from remote_store.config import RegistryConfig, Secret
-from remote_store.errors import AlreadyExists, ConfigError, InvalidPath
+from remote_store.errors import AlreadyExists, ConfigError, InvalidArgument, InvalidPath
 from remote_store.registry import Registry
 from remote_store.store import Store
 from tests.s3.conftest import MakeBackend
@@ -60,6 +60,8 @@ def test_credentials_never_show(ministack: S3Server, bucket: str) -> None:
         except Exception as error:
             shown += [repr(error), str(error), repr(error.__cause__)]
         assert not any(secret in text for text in shown)
+    with pytest.raises(InvalidArgument, match="cannot be pickled"):
+        pickle.dumps(backend)
     with pytest.raises(ConfigError, match="key and secret go together"):
         S3Backend(bucket, endpoint_url=ministack.endpoint, secret=Secret(secret))
 

@@ -25,7 +25,7 @@ from remote_store.backends.s3.objects import S3Objects
 from remote_store.backends.s3.retry import DEFAULT_RETRY, Requests
 from remote_store.capabilities import CapabilitySet
 from remote_store.config import RetryPolicy
-from remote_store.errors import CapabilityNotSupported, ConfigError, InvalidPath
+from remote_store.errors import CapabilityNotSupported, ConfigError, InvalidArgument, InvalidPath
 from remote_store.models import ResolutionPlan
 from remote_store.objectstore import OBJECT_STORE_CAPABILITIES
 from remote_store.transfer.deadline import call_scope
@@ -168,6 +168,12 @@ class S3Backend(S3Objects, Backend):
     def __repr__(self) -> str:
         endpoint = self._endpoint or self._client.meta.endpoint_url
         return f"{type(self).__name__}(bucket={self._bucket!r}, endpoint={endpoint!r})"
+
+    def __getstate__(self) -> object:
+        # A client holds connections and the credentials in clear: never pickled.
+        raise InvalidArgument(
+            f"{type(self).__name__} cannot be pickled: build one per process from its options"
+        )
 
     # ------------------------------------------------------------------ kernel hooks
 

@@ -54,7 +54,7 @@ BUDGETS: list[Budget] = [
     (
         "move_overwrite",
         lambda s: s.move("a.bin", "m.bin", overwrite=True),
-        {"HeadObject": 1, "CopyObject": 1, "DeleteObject": 1},
+        {"HeadObject": 2, "CopyObject": 1, "DeleteObject": 1},
     ),
 ]
 

@@ -224,25 +224,6 @@ class S3Objects(ObjectStore):
             # Above 5 GiB CopyObject is refused: the multipart copy, from a HEAD.
             super()._copy(src, dst, overwrite=overwrite)
 
-    def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
-        """The core's pinned copy, then one DeleteObject with ``If-Match`` on the copied
-        ETag (the core's delete primitive would HEAD first: S3-013)."""
-        source = self._copy_checked(src, dst, overwrite=overwrite, if_match=if_match)
-        assert source.etag is not None
-        try:
-            self._requests(
-                "delete_object",
-                "move",
-                src,
-                Bucket=self._bucket,
-                Key=src,
-                IfMatch=quoted(source.etag),
-            )
-        except (NotFound, PreconditionFailed):
-            # A retried delete whose first attempt landed finds the source already gone.
-            if not self._maybe_landed() or self._head_object(src) is not None:
-                raise
-
     def _multipart_copy(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
         """UploadPartCopy ranges of the pinned source, completed in one request that
         carries ``If-None-Match: *`` when create-only; aborted on any failure."""

@@ -97,7 +97,7 @@ def _stat(op: dict[str, Any], name: str, field: str) -> float:
 
 
 def targets(ops: list[dict[str, Any]]) -> list[str]:
-    """Each target of issue 5, evaluated on one emulator's results."""
+    """Each performance target, evaluated on one emulator's results."""
     rows = ["| target | holds | measured |", "|---|---|---|"]
     small = [op for op in ops if op["group"] == "small"]
     extra = [

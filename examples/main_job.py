@@ -44,7 +44,7 @@ def main() -> int:
 
         for info in sorted(store.list_files("", recursive=True), key=lambda i: i.path):
             print(f"list    {info.path:<28} {info.size:>6} bytes")
-        print(f"folders {sorted(store.list_folders('reports'))}")
+        print(f"folders {sorted(f.name for f in store.list_folders('reports'))}")
         print(f"glob    **/*.csv -> {sorted(i.path for i in store.glob('**/*.csv'))}")
 
         store.copy("reports/2026/q1.csv", "archive/q1.csv")
@@ -63,8 +63,8 @@ def main() -> int:
 
 def _start_clean(store: Store) -> None:
     """Remove what an earlier run left, so the tour prints the same every time."""
-    for name in list(store.list_folders("")):
-        store.delete_folder(name, recursive=True)
+    for folder in list(store.list_folders("")):
+        store.delete_folder(folder.path, recursive=True)
     for info in list(store.list_files("")):
         store.delete(info.path)
 

@@ -6,6 +6,8 @@ set -euo pipefail
 
 # One line per package: the command it provides, then the package name.
 NEEDED=(
+  "/usr/sbin/nginx nginx-light"
+  "/usr/lib/postgresql/15/bin/initdb postgresql"
 )
 
 missing=()

@@ -15,8 +15,10 @@ import pytest
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
 from tests.azure_support import conformance_backend, hns_conformance_backend
+from tests.http_support import http_conformance_backend
 from tests.s3_support import conformance_backend as s3_conformance_backend
 from tests.s3_support import pyarrow_conformance_backend
+from tests.sql_support import postgres_backend, sqlite_backend
 
 
 def _memory(request: pytest.FixtureRequest) -> Backend:
@@ -34,6 +36,9 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "local": _local,
     "azure": conformance_backend,
     "azure-hns": hns_conformance_backend,
+    "http": http_conformance_backend,
+    "sql-blob-sqlite": sqlite_backend,
+    "sql-blob-postgres": postgres_backend,
     "s3": s3_conformance_backend,
     "s3-pyarrow": pyarrow_conformance_backend,
 }

@@ -9,7 +9,9 @@ import pytest
 from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
+from tests.http_support import nginx, plain_http
 from tests.s3_support import S3Server, run_server
+from tests.sql_support import Postgres, run_postgres
 
 __all__ = [
     "azurite",
@@ -19,6 +21,9 @@ __all__ = [
     "hns_proxy",
     "ministack",
     "moto",
+    "nginx",
+    "plain_http",
+    "postgres",
 ]
 
 
@@ -27,6 +32,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """A running Azurite Blob emulator (started once per session, stopped at its end)."""
     with run_azurite(tmp_path_factory.mktemp("azurite")) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A running PostgreSQL server (started once per session, stopped at its end)."""
+    with run_postgres() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

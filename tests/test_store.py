@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import pytest
@@ -19,7 +20,7 @@ from remote_store import (
     RemoteStoreError,
     Store,
 )
-from remote_store.backends import MemoryBackend
+from remote_store.backends import LocalBackend, MemoryBackend
 
 
 class ReadOnlyMemory(MemoryBackend):
@@ -158,3 +159,34 @@ def test_st_read_text_decoding_error_is_typed(store: Store) -> None:
 
 def test_st_repr_names_backend_and_root(store: Store) -> None:
     assert repr(store) == "Store(backend='memory', root_path='root')"
+
+
+@pytest.mark.parametrize("root", ["root", "a/b", "q'uote"])
+def test_error_messages_quote_the_same_store_relative_path_as_path(
+    tmp_path: Path, root: str
+) -> None:
+    for backend in (MemoryBackend(), LocalBackend(tmp_path / root.replace("/", "_"))):
+        _check_messages(Store(backend, root), root)
+
+
+def _check_messages(store: Store, root: str) -> None:
+    store.write("f", b"1")
+    calls: dict[str, Callable[[], object]] = {
+        "missing": lambda: store.read_bytes("dir/x.txt"),
+        "below a file": lambda: store.write("f/below", b"x"),
+        "exists": lambda: store.write("f", b"2"),
+        "folder": lambda: store.get_folder_info("nothing"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(RemoteStoreError) as caught:
+            call()
+        error = caught.value
+        assert error.path is not None and not error.path.startswith(root), name
+        assert error.path in str(error), (name, str(error))
+        assert f"{root}/" not in str(error), (name, str(error))
+
+
+def test_a_lone_surrogate_is_named_as_such() -> None:
+    with pytest.raises(InvalidPath, match="lone surrogate") as caught:
+        Store(MemoryBackend()).write("name\udcff.txt", b"x")
+    assert "control character" not in str(caught.value)

@@ -8,6 +8,7 @@ from remote_store.config import (
     RetryPolicy,
     Secret,
     StoreProfile,
+    resolve_env,
 )
 from remote_store.errors import (
     AlreadyExists,
@@ -23,17 +24,23 @@ from remote_store.errors import (
     PermissionDenied,
     PreconditionFailed,
     RemoteStoreError,
+    ResourceLocked,
+    StorageFull,
 )
 from remote_store.models import (
     ContentDigest,
     FileInfo,
     FolderEntry,
     FolderInfo,
+    PathEntry,
     ResolutionPlan,
     WriteResult,
     WriteSource,
 )
+from remote_store.proxy import ProxyStore
+from remote_store.redaction import SecretRedactionFilter
 from remote_store.registry import Registry, register_backend
+from remote_store.remote_path import RemotePath
 from remote_store.store import Store
 
 __all__ = [
@@ -55,19 +62,26 @@ __all__ = [
     "IsAFolder",
     "NotAFolder",
     "NotFound",
+    "PathEntry",
     "PermissionDenied",
     "PreconditionFailed",
+    "ProxyStore",
     "Registry",
     "RegistryConfig",
+    "RemotePath",
     "RemoteStoreError",
     "ResolutionPlan",
+    "ResourceLocked",
     "RetryPolicy",
     "Secret",
+    "SecretRedactionFilter",
+    "StorageFull",
     "Store",
     "StoreProfile",
     "WriteResult",
     "WriteSource",
     "register_backend",
+    "resolve_env",
 ]
 
 __version__ = "0.1.0"

@@ -50,13 +50,29 @@ def gated(
 
 @contextmanager
 def relative_errors(root: str) -> Iterator[None]:
-    """Re-raise library errors with paths relative to *root*."""
+    """Re-raise library errors with paths relative to *root*: ``.path`` and the keys the
+    message quotes, so the two always agree."""
     try:
         yield
     except RemoteStoreError as error:
-        if error.path is not None and paths.is_within(root, error.path):
-            error.path = paths.relative_to(root, error.path)
+        if root:
+            if error.path is not None and paths.is_within(root, error.path):
+                error.path = paths.relative_to(root, error.path)
+            _relative_message(error, root)
         raise
+
+
+def _relative_message(error: RemoteStoreError, root: str) -> None:
+    message = error.message
+    for quote in ("'", '"'):
+        message = message.replace(f"{quote}{root}/", quote)
+        message = message.replace(f"{quote}{root}{quote}", f"{quote}{quote}")
+    if message != error.message:
+        error.message = message
+        if isinstance(error, OSError):
+            error.strerror = message
+            error.filename = error.path
+        error.args = (message,) if not isinstance(error, OSError) else (error.errno, message)
 
 
 class SinkFailed(Exception):

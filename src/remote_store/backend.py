@@ -24,7 +24,7 @@ from remote_store.errors import (
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
 from remote_store.operations import SPOOL_LIMIT, BackendHooks
-from remote_store.streams import Sink, WritableContent, check_content
+from remote_store.streams import Sink, WritableContent, as_source, check_content
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -40,12 +40,18 @@ class Backend(BackendHooks):
 
     #: Every capability an instance of this class may declare.
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet()
+    #: The same set, under the name remote-store 0.33 used; a subclass may declare either.
+    CAPABILITIES: ClassVar[CapabilitySet] = CapabilitySet()
     #: Whether a closed instance refuses further calls (`BackendUnavailable`).
     close_is_terminal: ClassVar[bool] = True
     __closed: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        own = vars(cls)
+        if "CAPABILITIES" in own and "supported_capabilities" not in own:
+            cls.supported_capabilities = CapabilitySet(cls.CAPABILITIES)
+        cls.CAPABILITIES = cls.supported_capabilities
         overridden = sorted(_KERNEL.intersection(vars(cls)))
         if overridden:
             raise TypeError(
@@ -64,6 +70,11 @@ class Backend(BackendHooks):
     def __boundary(self) -> Boundary:
         return Boundary(self.name, self.__check_open, self._call_scope)
 
+    def _own_call(self) -> Boundary:
+        """What a backend's own public methods (beyond the contract) run inside, as the
+        kernel's do: the closed check, the call's scope, only library errors out."""
+        return self.__boundary()
+
     def __check_open(self) -> None:
         if self.__closed and self.close_is_terminal:
             raise BackendUnavailable(
@@ -72,6 +83,14 @@ class Backend(BackendHooks):
 
     def __require(self, capability: Capability) -> None:
         self.capabilities.require(capability, backend=self.name)
+
+    def __gated(self, path: object, *capabilities: Capability, allow_root: bool = False) -> str:
+        """*path* as a key, once the call's capabilities are declared: refused first, as a
+        `Store` refuses (ST-005), unless a Store built the key and gated the call itself."""
+        if not paths.is_canonical(path):
+            for capability in capabilities:
+                self.__require(capability)
+        return paths.normalize(path, allow_root=allow_root)
 
     def __lazy(self, produce: Callable[[], Iterator[Item]]) -> Iterator[Item]:
         # Each page a lazy listing fetches later is its own call.
@@ -82,14 +101,14 @@ class Backend(BackendHooks):
     @final
     def read(self, path: str) -> BinaryIO:
         """Open the file at *path* as a forward-only binary stream."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.READ)
         with self.__boundary():
             return self._operations()._read(key)
 
     @final
     def read_bytes(self, path: str) -> bytes:
         """The whole content of the file at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.READ)
         with self.__boundary():
             return self._operations()._read_bytes(key)
 
@@ -97,7 +116,7 @@ class Backend(BackendHooks):
     def read_to(self, path: str, sink: Sink) -> int:
         """Write the content of the file at *path* into *sink*; the number of bytes written.
         An exception raised by *sink* reaches the caller as it was."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.READ)
         if isinstance(sink, CallerSink):  # a Store marked it, and unwraps its failures
             with self.__boundary():
                 return self._operations()._read_to(key, sink)
@@ -111,7 +130,7 @@ class Backend(BackendHooks):
     @final
     def read_seekable(self, path: str) -> BinaryIO:
         """A seekable binary stream over the file at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.SEEKABLE_READ)
         with self.__boundary():
             return self._operations()._read_seekable(key)
 
@@ -155,8 +174,9 @@ class Backend(BackendHooks):
         *,
         atomic: bool,
     ) -> WriteResult:
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.ATOMIC_WRITE if atomic else Capability.WRITE)
         check_content(content)
+        content = as_source(content)
         check_write_options(overwrite, metadata, if_match, self.__require)
         with self.__boundary():
             operations = self._operations()
@@ -175,7 +195,7 @@ class Backend(BackendHooks):
         """A writable stream whose content lands at *path* atomically when the block exits
         cleanly; an exception inside the block leaves *path* untouched and reaches the
         caller unchanged."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.ATOMIC_WRITE)
         check_write_options(overwrite, metadata, if_match, self.__require)
         opened = functools.partial(
             self._operations()._open_atomic,
@@ -184,7 +204,7 @@ class Backend(BackendHooks):
             metadata=metadata,
             if_match=if_match,
         )
-        return atomic_writer(self.__boundary, opened)
+        return atomic_writer(self.__boundary, opened, key)
 
     # ================================================================== files: the rest
 
@@ -192,7 +212,7 @@ class Backend(BackendHooks):
     def delete(self, path: str, *, missing_ok: bool = False, if_match: str | None = None) -> None:
         """Delete the file at *path*; `NotFound` when missing unless *missing_ok*. With
         *if_match*, only if its etag still equals it (else `PreconditionFailed`)."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.DELETE)
         check_flag("missing_ok", missing_ok)
         check_if_match(if_match, self.__require)
         with self.__boundary():
@@ -201,14 +221,14 @@ class Backend(BackendHooks):
     @final
     def get_file_info(self, path: str) -> FileInfo:
         """Size, modification time, etag, digest and metadata of the file at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.METADATA)
         with self.__boundary():
             return self._operations()._get_file_info(key)
 
     @final
     def head(self, path: str) -> FileInfo | None:
         """`get_file_info`, or ``None`` when no file is at *path*."""
-        key = paths.normalize(path, allow_root=False)
+        key = self.__gated(path, Capability.METADATA)
         with self.__boundary():
             return self._operations()._head(key)
 
@@ -237,7 +257,7 @@ class Backend(BackendHooks):
     def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """Copy the file *src*, with its metadata, to *dst*. Onto itself: a no-op once *src*
         is known to be a file."""
-        src_key = paths.normalize(src, allow_root=False)
+        src_key = self.__gated(src, Capability.COPY)
         dst_key = paths.normalize(dst, allow_root=False)
         with self.__boundary():
             if self.__same_file(src_key, dst_key, None):
@@ -252,7 +272,7 @@ class Backend(BackendHooks):
         """Move the file *src* to *dst* (atomic where the backend declares ATOMIC_MOVE).
         With *if_match*, only if the source's etag still equals it; *overwrite* is about
         the destination."""
-        src_key = paths.normalize(src, allow_root=False)
+        src_key = self.__gated(src, Capability.MOVE)
         dst_key = paths.normalize(dst, allow_root=False)
         check_if_match(if_match, self.__require)
         with self.__boundary():
@@ -280,7 +300,7 @@ class Backend(BackendHooks):
     @final
     def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
         """Files and folders directly below the folder *path*, lazily."""
-        key = paths.normalize(path)
+        key = self.__gated(path, Capability.LIST, allow_root=True)
         self.__check_open()
         return self.__lazy(lambda: self._operations()._iter_children(key))
 
@@ -295,7 +315,8 @@ class Backend(BackendHooks):
     ) -> Iterator[FileInfo]:
         """Files below the folder *path*, lazily: its own, or with *recursive* every level
         (at most *max_depth* levels, 1 = its own); *pattern* filters file names."""
-        key = paths.normalize(path)
+        deep_gates = (Capability.RECURSIVE_LIST,) if recursive is True else ()
+        key = self.__gated(path, Capability.LIST, *deep_gates, allow_root=True)
         check_flag("recursive", recursive)
         _listing.check_max_depth(max_depth)
         keep = _listing.file_filter(key, max_depth, pattern)
@@ -306,34 +327,43 @@ class Backend(BackendHooks):
         )
 
     @final
-    def list_folders(self, path: str = "") -> Iterator[str]:
-        """Names of the immediate subfolders of *path*, lazily."""
-        key = paths.normalize(path)
-
-        def names() -> Iterator[str]:
-            for entry in self._operations()._iter_children(key):
-                if isinstance(entry, FolderEntry):
-                    yield entry.name
-
+    def list_folders(
+        self, path: str = "", *, pattern: str | None = None, max_depth: int | None = None
+    ) -> Iterator[FolderEntry]:
+        """Subfolders of the folder *path*, lazily: its own, or down to *max_depth* levels
+        (1 = its own, the default); *pattern* filters folder names."""
+        deep = isinstance(max_depth, int) and max_depth > 1
+        deep_gates = (Capability.RECURSIVE_LIST,) if deep else ()
+        key = self.__gated(path, Capability.LIST, *deep_gates, allow_root=True)
+        _listing.check_max_depth(max_depth)
+        _listing.name_matcher(pattern)  # a bad pattern fails now, not at the first item
         self.__check_open()
-        return self.__lazy(names)
+        return self.__lazy(
+            lambda: _listing.walk_folders(
+                self._operations()._iter_children, key, max_depth or 1, pattern
+            )
+        )
 
     @final
     def glob(self, pattern: str) -> Iterator[FileInfo]:
         """Files whose path matches *pattern* (``*``, ``?``, ``[...]``, ``**``), lazily;
         only the listing below the pattern's literal prefix is read."""
+        self.__require(Capability.GLOB)
         if not isinstance(pattern, str):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
+        globbing.compile_pattern(normalized)  # a malformed pattern fails here, typed
         self.__check_open()
         return self.__lazy(lambda: self._operations()._glob(normalized))
 
     @final
-    def get_folder_info(self, path: str = "") -> FolderInfo:
-        """File count and total size of everything below the folder *path*."""
-        key = paths.normalize(path)
+    def get_folder_info(self, path: str = "", *, max_depth: int | None = None) -> FolderInfo:
+        """File count, total size and newest modification of the files below the folder
+        *path*: at every depth, or down to *max_depth* levels (1 = its own files)."""
+        key = self.__gated(path, Capability.METADATA, allow_root=True)
+        _listing.check_max_depth(max_depth)
         with self.__boundary():
-            return self._operations()._get_folder_info(key)
+            return self._operations()._get_folder_info(key, max_depth=max_depth)
 
     @final
     def delete_folder(
@@ -341,7 +371,7 @@ class Backend(BackendHooks):
     ) -> None:
         """Delete the folder *path*: only if empty, or with everything below it
         (*recursive*). The root is never deleted."""
-        key = paths.normalize(path)
+        key = self.__gated(path, Capability.DELETE, allow_root=True)
         if not key:
             raise InvalidPath("refusing to delete the root folder", path=key, backend=self.name)
         check_flag("recursive", recursive)
@@ -380,10 +410,16 @@ class Backend(BackendHooks):
             return self._unwrap(type_hint)
 
     @final
-    def ping(self) -> None:
-        """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not."""
+    def check_health(self) -> None:
+        """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not.
+        `Store.ping` calls it."""
         with self.__boundary():
             self._ping()
+
+    @final
+    def ping(self) -> None:
+        """`check_health`."""
+        self.check_health()
 
     @final
     def close(self) -> None:

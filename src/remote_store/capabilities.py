@@ -40,6 +40,8 @@ class Capability(StrEnum):
 class CapabilitySet(frozenset[Capability]):
     """An immutable set of capabilities with a gate that raises a typed error."""
 
+    __slots__ = ()  # no instance attributes: setting one raises AttributeError
+
     def __new__(cls, capabilities: Iterable[Capability | str] = ()) -> CapabilitySet:
         return super().__new__(cls, (Capability(c) for c in capabilities))
 
@@ -60,6 +62,28 @@ class CapabilitySet(frozenset[Capability]):
 
     def __sub__(self, other: Iterable[Capability]) -> CapabilitySet:  # type: ignore[override]
         return CapabilitySet(frozenset.__sub__(self, frozenset(other)))
+
+    # The named methods too: frozenset's would return a plain frozenset.
+    def union(self, *others: Iterable[Capability]) -> CapabilitySet:  # type: ignore[override]
+        return CapabilitySet(frozenset.union(self, *others))
+
+    def intersection(self, *others: Iterable[Capability]) -> CapabilitySet:  # type: ignore[override]
+        return CapabilitySet(frozenset.intersection(self, *others))
+
+    def difference(self, *others: Iterable[Capability]) -> CapabilitySet:  # type: ignore[override]
+        return CapabilitySet(frozenset.difference(self, *others))
+
+    def symmetric_difference(self, other: Iterable[Capability]) -> CapabilitySet:  # type: ignore[override]
+        return CapabilitySet(frozenset.symmetric_difference(self, other))
+
+    def __xor__(self, other: Iterable[Capability]) -> CapabilitySet:  # type: ignore[override]
+        return CapabilitySet(frozenset.__xor__(self, frozenset(other)))
+
+    def copy(self) -> CapabilitySet:
+        return self
+
+    def __reduce__(self) -> tuple[type[CapabilitySet], tuple[list[str]]]:
+        return (CapabilitySet, (sorted(c.value for c in self),))
 
     def __repr__(self) -> str:
         names = ", ".join(sorted(c.name for c in self))

@@ -15,7 +15,6 @@ loaded; ``$${`` writes a literal ``${``. Credential options end up wrapped in `S
 
 from __future__ import annotations
 
-import hmac
 import math
 import os
 import random
@@ -24,14 +23,25 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Final, NoReturn, TypeVar, final
+from typing import Any, Final, TypeVar
 
 from remote_store import paths
 from remote_store.errors import ConfigError, InvalidArgument, InvalidPath
+from remote_store.frozen import FrozenMap
+from remote_store.redaction import redact
+from remote_store.secret import MASK, Secret
+
+__all__ = [
+    "CREDENTIAL_OPTIONS",
+    "BackendConfig",
+    "RegistryConfig",
+    "RetryPolicy",
+    "Secret",
+    "StoreProfile",
+    "resolve_env",
+]
 
 _T = TypeVar("_T")
-_MASK: Final = "**********"
 
 #: Option names (compared case-insensitively) whose str values are wrapped in `Secret`.
 CREDENTIAL_OPTIONS: Final = frozenset(
@@ -40,61 +50,6 @@ CREDENTIAL_OPTIONS: Final = frozenset(
         *("secret", "token", "api_key", "access_key", "secret_key", "credential"),
     }
 )
-
-
-@final
-class Secret:
-    """A credential that never shows itself: repr, str and format print ``**********``.
-
-    `reveal` returns the value. Equality compares values (in constant time); a Secret
-    never equals a plain str, so a comparison cannot be used to probe it.
-    """
-
-    __slots__ = ("_value",)
-    _value: str
-
-    def __new__(cls, value: str | Secret) -> Secret:
-        if isinstance(value, Secret):
-            return value  # immutable, so re-wrapping can hand back the same object
-        if not isinstance(value, str):
-            raise InvalidArgument(f"Secret wraps a str, got {type(value).__name__}")
-        self = super().__new__(cls)
-        object.__setattr__(self, "_value", value)
-        return self
-
-    def reveal(self) -> str:
-        """The credential in clear. Pass it to the SDK; never log it."""
-        return self._value
-
-    def __setattr__(self, name: str, value: object) -> NoReturn:
-        raise AttributeError("Secret is immutable")
-
-    def __delattr__(self, name: str) -> NoReturn:
-        raise AttributeError("Secret is immutable")
-
-    def __repr__(self) -> str:
-        return f"Secret('{_MASK}')"
-
-    def __str__(self) -> str:
-        return _MASK
-
-    def __format__(self, spec: str) -> str:
-        return format(_MASK, spec)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
-
-    def __hash__(self) -> int:
-        return hash((Secret, self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
-        # Pickling keeps the value (a worker process needs it); only printing hides it.
-        return (Secret, (self._value,))
 
 
 @dataclass(frozen=True)
@@ -162,7 +117,7 @@ class BackendConfig:
         object.__setattr__(self, "options", _freeze_options(self.options))
 
     def __repr__(self) -> str:
-        return f"BackendConfig(type={self.type!r}, options={dict(self.options)!r})"
+        return f"BackendConfig(type={self.type!r}, options={_shown(self.options)})"
 
 
 @dataclass(frozen=True)
@@ -199,8 +154,8 @@ class RegistryConfig:
                     f"store {name!r} uses backend {store.backend!r}, which is not defined; "
                     f"defined backends: {defined}"
                 )
-        object.__setattr__(self, "backends", MappingProxyType(backends))
-        object.__setattr__(self, "stores", MappingProxyType(stores))
+        object.__setattr__(self, "backends", FrozenMap(backends))
+        object.__setattr__(self, "stores", FrozenMap(stores))
 
     def __repr__(self) -> str:
         return f"RegistryConfig(backends={dict(self.backends)!r}, stores={dict(self.stores)!r})"
@@ -216,8 +171,7 @@ class RegistryConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(f"config must be a mapping, got {type(data).__name__}")
         top = _known_keys(data, "config", ["backends", "stores"])
-        source = os.environ if env is None else env
-        resolved = _map_strings(top, lambda text, where: _substitute(text, where, source))
+        resolved = resolve_env(top, env=env)
         backends = {
             name: _backend_from(name, raw) for name, raw in _table(resolved, "backends").items()
         }
@@ -287,6 +241,37 @@ def _known_keys(data: object, where: str, allowed: list[str]) -> dict[str, Any]:
     return dict(data)
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_CREDENTIAL_NAMES: Final = frozenset(_normalized(name) for name in CREDENTIAL_OPTIONS)
+# A key ending like this is masked in a repr whatever its spelling (``accountKey``,
+# ``db-password``), even where the option is not wrapped in `Secret`.
+_SECRET_ENDINGS: Final = (
+    *("key", "secret", "token", "password", "passwd", "passphrase", "credential"),
+    *("credentials", "signature", "sig", "sas", "connectionstring", "authorization", "cookie"),
+)
+
+
+def _shown(value: Any, key: str = "") -> str:
+    """*value* for a repr: credentials masked by their key's name, signatures and
+    passwords inside URLs and connection strings redacted, at any depth."""
+    if isinstance(value, Secret):
+        return repr(value)
+    if key and _normalized(key).endswith(_SECRET_ENDINGS):
+        return repr(MASK)
+    if isinstance(value, str):
+        return repr(redact(value))
+    if isinstance(value, Mapping):
+        shown = (f"{k!r}: {_shown(v, k if isinstance(k, str) else '')}" for k, v in value.items())
+        return "{" + ", ".join(shown) + "}"
+    if isinstance(value, list | tuple):
+        items = ", ".join(_shown(item) for item in value)
+        return f"[{items}]" if isinstance(value, list) else f"({items})"
+    return repr(value)
+
+
 def _freeze_options(options: object) -> Mapping[str, Any]:
     if not isinstance(options, Mapping):
         raise ConfigError(f"backend options must be a mapping, got {type(options).__name__}")
@@ -296,12 +281,12 @@ def _freeze_options(options: object) -> Mapping[str, Any]:
             raise ConfigError(f"backend option names must be non-empty str, got {key!r}")
         if key == "type":
             raise ConfigError("'type' names the backend type and cannot be an option")
-        if isinstance(value, str) and key.lower() in CREDENTIAL_OPTIONS:
+        if isinstance(value, str) and _normalized(key) in _CREDENTIAL_NAMES:
             value = Secret(value)
         elif key == "retry" and isinstance(value, Mapping):
             value = RetryPolicy.from_dict(value)
         frozen[key] = value
-    return MappingProxyType(frozen)
+    return FrozenMap(frozen)
 
 
 def _named(items: object, where: str, kind: type[_T]) -> dict[str, _T]:
@@ -373,7 +358,18 @@ _PLACEHOLDER = re.compile(
 )
 
 
+def resolve_env(value: _T, *, env: Mapping[str, str] | None = None) -> _T:
+    """*value* (a str, or lists and tables of them) with ``${VAR}`` and ``${VAR:-default}``
+    replaced from *env* (default: `os.environ`) and ``$${`` by a literal ``${``, as a
+    config file's values are. An unset variable without a default raises `ConfigError`."""
+    source = os.environ if env is None else env
+    resolved: _T = _map_strings(value, lambda text, where: _substitute(text, where, source))
+    return resolved
+
+
 def _substitute(text: str, where: str, env: Mapping[str, str]) -> str:
+    where = where or "value"
+
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"

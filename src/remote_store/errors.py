@@ -14,6 +14,9 @@ class RemoteStoreError(Exception):
     """Base of every error this library raises."""
 
     retryable: bool = False
+    #: The service's own error code (Azure ``x-ms-error-code``, an S3 ``Code``), when it
+    #: gave one: structured data to branch on, never the message.
+    service_code: str | None = None
 
     def __init__(
         self,
@@ -81,6 +84,13 @@ class DirectoryNotEmpty(_OSErrorMixin):
     errno_code = _errno.ENOTEMPTY
 
 
+class StorageFull(_OSErrorMixin):
+    """No space left where the file was being written: a full disk, an exhausted quota, a
+    file larger than the filesystem allows. Nothing was committed."""
+
+    errno_code = _errno.ENOSPC
+
+
 class InvalidPath(RemoteStoreError, ValueError):
     """The path is malformed, escapes the store root, or names the wrong kind of entry."""
 
@@ -99,6 +109,11 @@ class NotAFolder(InvalidPath, _OSErrorMixin, NotADirectoryError):
 
 class PreconditionFailed(RemoteStoreError):
     """A conditional request (etag match, create-only) did not hold on the service."""
+
+
+class ResourceLocked(PreconditionFailed):
+    """Another client holds a lease or lock on the file (an Azure blob lease, say); the call
+    changed nothing. A `PreconditionFailed`, so code that catches that still catches it."""
 
 
 class CapabilityNotSupported(RemoteStoreError, NotImplementedError):
@@ -123,3 +138,30 @@ class ConfigError(RemoteStoreError, ValueError):
 
 class InvalidArgument(RemoteStoreError, TypeError, ValueError):
     """An argument other than a path has the wrong type or value."""
+
+
+_BY_ERRNO: dict[int, tuple[type[RemoteStoreError], str]] = {
+    _errno.ENOENT: (NotFound, "{key!r} does not exist"),
+    _errno.EEXIST: (AlreadyExists, "{key!r} already exists"),
+    _errno.EACCES: (PermissionDenied, "permission denied on {key!r}"),
+    _errno.EPERM: (PermissionDenied, "operation not permitted on {key!r}"),
+    _errno.EROFS: (PermissionDenied, "{key!r} is on a read-only filesystem"),
+    _errno.EISDIR: (IsAFolder, "{key!r} is a folder, not a file"),
+    _errno.ENOTDIR: (NotAFolder, "{key!r} is not a folder or runs through a file"),
+    _errno.ENOTEMPTY: (DirectoryNotEmpty, "folder {key!r} is not empty"),
+    _errno.ENAMETOOLONG: (InvalidPath, "{key!r} is too long for the filesystem"),
+    _errno.ELOOP: (InvalidPath, "{key!r} runs through a symlink loop"),
+    _errno.ENOSPC: (StorageFull, "no space left to write {key!r}"),
+    _errno.EDQUOT: (StorageFull, "the quota is exhausted writing {key!r}"),
+    _errno.EFBIG: (StorageFull, "{key!r} is larger than the filesystem allows"),
+}
+
+
+def from_os_error(error: OSError, key: str, *, backend: str | None = None) -> RemoteStoreError:
+    """The library error standing for the `OSError` *error*, met while working on *key*:
+    chosen by its errno, never by its message."""
+    kind, template = _BY_ERRNO.get(
+        error.errno or 0, (RemoteStoreError, "filesystem error on {key!r}")
+    )
+    detail = error.strerror or type(error).__name__
+    return kind(f"{template.format(key=key)} ({detail})", path=key, backend=backend)

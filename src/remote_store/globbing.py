@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from remote_store import paths
+from remote_store.errors import InvalidArgument
 
 _MAGIC = re.compile(r"[*?\[]")
 
@@ -28,7 +29,15 @@ def needs_recursion(pattern: str, prefix: str) -> bool:
 
 @lru_cache(maxsize=256)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Translate a normalised glob pattern into an anchored regular expression."""
+    """Translate a normalised glob pattern into an anchored regular expression; a
+    malformed one (``[z-a]``) is `InvalidArgument`."""
+    try:
+        return re.compile(_translate(pattern) + r"\Z", re.DOTALL)
+    except re.error as error:
+        raise InvalidArgument(f"malformed glob pattern {pattern!r}: {error.msg}") from None
+
+
+def _translate(pattern: str) -> str:
     out: list[str] = []
     segments = pattern.split("/")
     for index, segment in enumerate(segments):
@@ -39,7 +48,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
         out.append(_translate_segment(segment))
         if not last:
             out.append("/")
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
+    return "".join(out)
 
 
 def _translate_segment(segment: str) -> str:
@@ -59,7 +68,9 @@ def _translate_segment(segment: str) -> str:
                 body = segment[i + 1 : end]
                 if body.startswith("!"):
                     body = "^" + body[1:]
-                parts.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
+                # A class never matches "/" (a negated class or a range like [+-0] would).
+                escaped = body.replace("\\", "\\\\").replace("[", "\\[")
+                parts.append("(?!/)[" + escaped + "]")
                 i = end
         else:
             parts.append(re.escape(char))

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+
+from remote_store.frozen import FrozenMap
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class FileInfo:
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
+    @property
+    def modified_at(self) -> datetime | None:
+        """`modified`, under the name remote-store 0.33 used."""
+        return self.modified
+
 
 @dataclass(frozen=True)
 class FolderEntry:
@@ -54,6 +60,15 @@ class FolderInfo:
     file_count: int
     total_size: int
     modified: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def modified_at(self) -> datetime | None:
+        """`modified`, under the name remote-store 0.33 used."""
+        return self.modified
 
 
 class WriteSource(StrEnum):
@@ -79,12 +94,25 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class ResolutionPlan:
-    """How a store path maps onto the backend: its kind, native path and details."""
+    """How a path maps onto the backend: the kind of location, the backend's name, the
+    backend key, its native path (a filesystem path, a URL) and details. Never credentials."""
 
-    backend: str
     kind: str
+    backend: str
+    key: str
     native_path: str
-    details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    details: Mapping[str, Any] = field(default_factory=FrozenMap)
+
+
+@runtime_checkable
+class PathEntry(Protocol):
+    """Anything a listing yields: it has a ``path`` and a ``name`` (`FileInfo`, `FolderEntry`)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 Entry = FileInfo | FolderEntry

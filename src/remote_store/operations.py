@@ -18,7 +18,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO, ClassVar, TypeVar, cast
+from typing import BinaryIO, ClassVar, Literal, TypeVar, cast
 
 from remote_store import globbing
 from remote_store.capabilities import Capability
@@ -187,6 +187,15 @@ class Operations:
         self._copy(src, dst, overwrite=overwrite)
         self._delete(src, missing_ok=False, if_match=None)
 
+    def _copies_natively(self) -> bool:
+        """Whether `_copy` runs on the service, not by streaming the content through
+        this process."""
+        return type(self)._copy is not Operations._copy
+
+    def _moves_natively(self) -> bool:
+        """Whether `_move` runs on the service (a rename, or a native copy and a delete)."""
+        return type(self)._move is not Operations._move or self._copies_natively()
+
     def _list_files(self, key: str, *, recursive: bool) -> Iterator[FileInfo]:
         """Files below the folder *key*, one level or every level. Default: walks
         `_iter_children`, one listing per folder."""
@@ -209,14 +218,14 @@ class Operations:
             if matcher.match(info.path):
                 yield info
 
-    def _get_folder_info(self, key: str) -> FolderInfo:
-        """Count and size of every file below the folder *key*. Default: checks the folder
-        exists, then adds up one recursive `_list_files`."""
+    def _get_folder_info(self, key: str, *, max_depth: int | None = None) -> FolderInfo:
+        """Count and size of the files below the folder *key*, down to *max_depth* levels
+        (``None``: all). Default: checks the folder exists, then adds up a `_list_files`."""
         if key and not self._is_folder(key):
             if self._is_file(key):
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key)
             raise NotFound(f"folder {key!r} does not exist", path=key)
-        return folder_info(key, self._list_files(key, recursive=True))
+        return folder_info(key, self._list_files(key, recursive=max_depth != 1), max_depth)
 
 
 class BackendHooks(Operations):
@@ -239,7 +248,9 @@ class BackendHooks(Operations):
         return native_path
 
     def _resolve(self, key: str) -> ResolutionPlan:
-        return ResolutionPlan(backend=self.name, kind=self.name, native_path=self._native_path(key))
+        return ResolutionPlan(
+            kind=self.name, backend=self.name, key=key, native_path=self._native_path(key)
+        )
 
     def _unwrap(self, type_hint: type[T]) -> T:
         raise CapabilityNotSupported(f"unwrap to {type_hint.__name__}", backend=self.name)
@@ -252,13 +263,24 @@ class BackendHooks(Operations):
         """Release what the backend created (clients, connections); called once."""
 
 
-def folder_info(key: str, files: Iterator[FileInfo]) -> FolderInfo:
-    """The `FolderInfo` of the folder *key* holding *files* (every one, at any depth)."""
+def folder_info(key: str, files: Iterator[FileInfo], max_depth: int | None = None) -> FolderInfo:
+    """The `FolderInfo` of the folder *key* holding *files*, counting those at most
+    *max_depth* levels below it (``None``: every one)."""
     count = total = 0
     newest = None
+    base = key.count("/") + 1 if key else 0
     for info in files:
+        if max_depth is not None and info.path.count("/") + 1 - base > max_depth:
+            continue
         count += 1
         total += info.size
         if info.modified is not None and (newest is None or info.modified > newest):
             newest = info.modified
     return FolderInfo(path=key, file_count=count, total_size=total, modified=newest)
+
+
+def runs_natively(backend: BackendHooks, operation: Literal["copy", "move"]) -> bool:
+    """Whether *backend* does *operation* on the service itself, rather than by streaming
+    the content through this process."""
+    operations = backend._operations()
+    return operations._copies_natively() if operation == "copy" else operations._moves_natively()

@@ -41,8 +41,15 @@ def normalize(path: object, *, allow_root: bool = True) -> str:
                 f"path {_show(path)} contains a backslash; use '/' as the separator",
                 path=path,
             )
-        if unicodedata.category(char) in ("Cc", "Cs"):
+        category = unicodedata.category(char)
+        if category == "Cc":
             raise InvalidPath(f"path {_show(path)} contains a control character", path=path)
+        if category == "Cs":
+            raise InvalidPath(
+                f"path {_show(path)} contains a lone surrogate ({char!r}): it is not valid "
+                "Unicode text (a file name decoded with errors='surrogateescape'?)",
+                path=path,
+            )
     segments = [s for s in path.split("/") if s not in ("", ".")]
     if ".." in segments:
         raise InvalidPath(
@@ -67,6 +74,11 @@ def normalize(path: object, *, allow_root: bool = True) -> str:
             path=path,
         )
     return key
+
+
+def is_canonical(path: object) -> bool:
+    """Whether *path* is a key a `Store` built (`canonical`): its call was gated there."""
+    return type(path) is _Canonical
 
 
 def join(root: str, key: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from remote_store.backend import Backend
 from remote_store.config import BackendConfig, RegistryConfig
 from remote_store.errors import ConfigError, InvalidArgument, RemoteStoreError
+from remote_store.extras import install_hint as extra_hint
 from remote_store.store import Store
 
 log = logging.getLogger("remote_store.registry")
@@ -33,19 +34,25 @@ ENTRY_POINT_GROUP = "remote_store.backends"
 class _BackendType:
     target: str | type[Backend]
     install_hint: str | None = None
+    extra: str | None = None  # the package extra a built-in type needs
+
+    @property
+    def hint(self) -> str | None:
+        return self.install_hint or (extra_hint(self.extra) if self.extra else None)
 
 
 _types_lock = threading.Lock()
 _types: dict[str, _BackendType] = {
     "local": _BackendType("remote_store.backends.local:LocalBackend"),
     "memory": _BackendType("remote_store.backends.memory:MemoryBackend"),
-    "azure": _BackendType(
-        "remote_store.backends.azure:AzureBackend", 'pip install "remote-store[azure]"'
-    ),
-    "s3": _BackendType("remote_store.backends.s3:S3Backend", 'pip install "remote-store[s3]"'),
+    "azure": _BackendType("remote_store.backends.azure:AzureBackend", extra="azure"),
+    "http": _BackendType("remote_store.backends.http:HttpBackend", extra="http"),
+    "s3": _BackendType("remote_store.backends.s3:S3Backend", extra="s3"),
     "s3-pyarrow": _BackendType(
-        "remote_store.backends.s3.arrow:S3PyArrowBackend", 'pip install "remote-store[s3-pyarrow]"'
+        "remote_store.backends.s3.arrow:S3PyArrowBackend", extra="s3-pyarrow"
     ),
+    "sql-blob": _BackendType("remote_store.backends.sql:SQLBlobBackend", extra="sql"),
+    "sql-query": _BackendType("remote_store.backends.sql.query:SQLQueryBackend", extra="sql-query"),
 }
 
 
@@ -108,7 +115,7 @@ def load_backend_class(type_name: str) -> type[Backend]:
         found: Any = importlib.import_module(module_name)
     except ImportError as error:
         missing = error.name or module_name
-        hint = f"; install it with: {entry.install_hint}" if entry.install_hint else ""
+        hint = f"; install it with: {entry.hint}" if entry.hint else ""
         raise ConfigError(
             f"backend type {type_name!r} is not available: cannot import {missing!r}{hint}"
         ) from error
@@ -234,21 +241,42 @@ def _build(name: str, config: BackendConfig) -> Backend:
         signature: inspect.Signature | None = inspect.signature(cls)
     except (TypeError, ValueError):  # no introspectable signature; let the call decide
         signature = None
+    where = f"backend {name!r} (type {config.type!r})"
     if signature is not None:
         try:
             signature.bind(**options)
         except TypeError:
             # Checked before calling so the message names options, never their values.
             raise ConfigError(_mismatch(name, config, cls, signature)) from None
+        _check_flags(where, signature, options)
     log.debug("building backend %r (type %r, %s)", name, config.type, cls.__qualname__)
     try:
         return cls(**options)
-    except (TypeError, ValueError) as error:
-        # Includes InvalidArgument / InvalidPath / ConfigError: the options were rejected.
+    except RemoteStoreError as error:
+        # Our own messages never quote a credential (ERR-008), so they are kept.
+        raise ConfigError(f"{where} rejected its options: {error}", backend=name) from error
+    except Exception as error:
+        # Another library's message may quote an option value, a credential among them:
+        # only its type is shown, and it is not chained.
+        kind = type(error).__name__
+        log.debug("%s: constructor raised %s", where, kind)
         raise ConfigError(
-            f"backend {name!r} (type {config.type!r}) rejected its options: {error}",
+            f"{where} rejected its options: its constructor raised {kind} "
+            "(the message is not shown: it may quote an option value)",
             backend=name,
-        ) from error
+        ) from None
+
+
+def _check_flags(where: str, signature: inspect.Signature, options: dict[str, Any]) -> None:
+    """A parameter whose default is a bool takes only a bool: ``create = "false"`` from a
+    config file would otherwise be read as true."""
+    for parameter in signature.parameters.values():
+        given = options.get(parameter.name)
+        if isinstance(parameter.default, bool) and not isinstance(given, bool | None):
+            raise ConfigError(
+                f"{where}: option {parameter.name!r} must be true or false, "
+                f"got a {type(given).__name__}",
+            )
 
 
 def _mismatch(

@@ -105,9 +105,10 @@ class Store:
             return self._backend.unwrap(type_hint)
 
     def ping(self) -> None:
-        """Raise if the backend cannot be reached with the configured credentials."""
+        """Raise if the backend cannot be reached with the configured credentials
+        (the backend's `check_health`)."""
         with self._translated():
-            self._backend.ping()
+            self._backend.check_health()
 
     def close(self) -> None:
         """Close the backend if this store owns it; a Registry closes the backends it built."""
@@ -150,15 +151,12 @@ class Store:
         return None if info is None else self._out(info)
 
     @gated(Capability.METADATA)
-    def get_folder_info(self, path: str = "") -> FolderInfo:
-        """File count and total size of everything below the folder *path*."""
-        info = self._backend.get_folder_info(self._key(path, allow_root=True))
-        return FolderInfo(
-            path=self._store_path(info.path),
-            file_count=info.file_count,
-            total_size=info.total_size,
-            modified=info.modified,
-        )
+    def get_folder_info(self, path: str = "", *, max_depth: int | None = None) -> FolderInfo:
+        """File count, total size and newest modification of the files below the folder
+        *path*: at every depth, or down to *max_depth* levels (1 = its own files)."""
+        key = self._key(path, allow_root=True)
+        info = self._backend.get_folder_info(key, max_depth=max_depth)
+        return replace(info, path=self._store_path(info.path))
 
     def _out(self, info: Located) -> Located:
         return replace(info, path=self._store_path(info.path)) if self._root else info
@@ -364,12 +362,19 @@ class Store:
             )
         return self._iter(map(self._out, listed))
 
-    def list_folders(self, path: str = "") -> Iterator[str]:
-        """Names of the immediate subfolders of *path*, lazily."""
+    def list_folders(
+        self, path: str = "", *, pattern: str | None = None, max_depth: int | None = None
+    ) -> Iterator[FolderEntry]:
+        """Subfolders of the folder *path*, lazily: its own, or down to *max_depth* levels
+        (1 = its own, the default); *pattern* filters folder names."""
         self._require(Capability.LIST)
+        if isinstance(max_depth, int) and max_depth > 1:
+            self._require(Capability.RECURSIVE_LIST)
         with self._translated():
-            names = self._backend.list_folders(self._key(path, allow_root=True))
-        return self._iter(names)
+            folders = self._backend.list_folders(
+                self._key(path, allow_root=True), pattern=pattern, max_depth=max_depth
+            )
+        return self._iter(FolderEntry(self._store_path(f.path)) for f in folders)
 
     def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
         """Files and folders directly below *path*, lazily, with store-relative paths."""

@@ -4,8 +4,9 @@ the sinks `read_to` writes into."""
 from __future__ import annotations
 
 import io
+import selectors
 from collections.abc import Iterator
-from typing import BinaryIO, Protocol, TypeAlias
+from typing import Any, BinaryIO, Protocol, TypeAlias, cast
 
 from remote_store.errors import InvalidArgument
 
@@ -52,9 +53,13 @@ def iter_chunks(content: WritableContent, chunk_size: int = DEFAULT_CHUNK_SIZE) 
 
 def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
     """Yield what ``stream.read(chunk_size)`` returns, as it returns it (no copy), until
-    it returns nothing; `InvalidArgument` if it returns something other than bytes."""
+    it returns nothing; `InvalidArgument` if it returns something other than bytes.
+
+    A non-blocking stream returns ``None`` when no data is there *yet*, which is not the
+    end: with a file descriptor we wait until it is readable; without one we refuse
+    (`InvalidArgument`), so that the write fails instead of storing a truncated file."""
     while True:
-        chunk = stream.read(chunk_size)
+        chunk = read_some(stream, chunk_size)
         if not chunk:
             return
         if not isinstance(chunk, bytes | bytearray | memoryview):
@@ -62,6 +67,54 @@ def read_chunks(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
                 f"stream returned {type(chunk).__name__} from read(); expected bytes"
             )
         yield chunk
+
+
+def read_some(stream: BinaryIO, size: int) -> bytes:
+    """``stream.read(size)``, waiting while a non-blocking *stream* has no data yet."""
+    while (chunk := stream.read(size)) is None:
+        _wait_readable(stream)
+    return chunk
+
+
+class Blocking:
+    """A source stream as the backends expect one: ``read`` never answers ``None`` (see
+    `read_chunks`), and ``read()`` / ``read(-1)`` reads to the end, where a raw stream's
+    would stop at the first "no data yet". Everything else is the stream's own."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return read_some(self._stream, size)
+        return b"".join(read_chunks(self._stream, DEFAULT_CHUNK_SIZE))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def as_source(content: WritableContent) -> WritableContent:
+    """*content* as the backends expect it: a memoryview that is not C-contiguous
+    (``view[::2]``), which refuses to be sliced and cast, copied into bytes; a stream
+    wrapped in `Blocking`."""
+    if isinstance(content, memoryview) and not content.c_contiguous:
+        return content.tobytes()
+    if isinstance(content, bytes | bytearray | memoryview):
+        return content
+    return cast(BinaryIO, Blocking(content))
+
+
+def _wait_readable(stream: BinaryIO) -> None:
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        raise InvalidArgument(
+            "stream.read() returned None (a non-blocking stream with no data yet) and the "
+            "stream has no file descriptor to wait on; pass a blocking stream"
+        ) from None
+    with selectors.DefaultSelector() as selector:
+        selector.register(descriptor, selectors.EVENT_READ)
+        selector.select()
 
 
 def known_length(content: WritableContent) -> int | None:

@@ -123,7 +123,7 @@ def test_missing_identity_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
     import sys
 
     monkeypatch.setitem(sys.modules, "azure.identity", None)
-    with pytest.raises(ConfigError, match=r'pip install "remote-store\[azure\]"'):
+    with pytest.raises(ConfigError, match=r'pip install "azure-core>=1.32"'):
         AzureBackend("cont", account_name="acct")
 
 

@@ -20,6 +20,7 @@ from remote_store.errors import (
     PermissionDenied,
     PreconditionFailed,
     RemoteStoreError,
+    ResourceLocked,
 )
 from remote_store.store import Store
 from tests.azure.loopback import Reply, serve
@@ -35,8 +36,8 @@ CASES: list[tuple[int, str | None, type[RemoteStoreError]]] = [
     (409, "DirectoryNotEmpty", DirectoryNotEmpty),
     (409, "PathConflict", InvalidPath),
     (409, "InvalidSourceOrDestinationResourceType", InvalidPath),
-    (409, "LeaseIdMissing", PreconditionFailed),
-    (409, "LeaseAlreadyPresent", PreconditionFailed),
+    (409, "LeaseIdMissing", ResourceLocked),
+    (409, "LeaseAlreadyPresent", ResourceLocked),
     (409, "SomethingNew", RemoteStoreError),
     (412, "ConditionNotMet", PreconditionFailed),
     (403, "AuthorizationFailure", PermissionDenied),

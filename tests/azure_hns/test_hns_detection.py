@@ -99,7 +99,7 @@ def test_flat_fallback_is_correct_on_hns(make_backend: BackendFactory) -> None:
     assert store.is_folder("a/b") and not store.is_file("a/b")
     assert not store.is_folder("a/empty") and not store.exists("a/empty")
     assert not store.is_file("a/empty")
-    assert list(store.list_folders("a")) == ["b"]
+    assert [f.path for f in store.list_folders("a")] == ["a/b"]
     assert [i.path for i in store.list_files("", recursive=True)] == ["a/b/c.txt"]
     store.move("a/b/c.txt", "x/y.txt")
     assert store.read_bytes("x/y.txt") == b"c"

@@ -54,7 +54,7 @@ def test_empty_directories_are_real_folders(store: Store) -> None:
     make_dir(store, "a/empty")
     assert store.is_folder("a/empty") and store.exists("a/empty")
     assert not store.is_file("a/empty")
-    assert list(store.list_folders("a")) == ["empty"]
+    assert [f.path for f in store.list_folders("a")] == ["a/empty"]
     assert list(store.iter_children("a")) == [FolderEntry("a/empty")]
     assert list(store.list_files("a", recursive=True)) == []
     assert store.get_folder_info("a/empty").file_count == 0
@@ -203,7 +203,7 @@ def test_listing_shapes(store: Store) -> None:
         "t/a.txt",
         "t/sub/b.txt",
     ]
-    assert list(store.list_folders("t/sub")) == ["empty"]
+    assert [f.name for f in store.list_folders("t/sub")] == ["empty"]
     for path in ("missing", "t/a.txt", "t/a.txt/below"):
         assert list(store.iter_children(path)) == []
         assert list(store.list_files(path, recursive=True)) == []

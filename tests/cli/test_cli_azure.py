@@ -117,7 +117,8 @@ def test_ctrl_c_commits_nothing_to_azure(azurite: Azurite, tmp_path: Path) -> No
     fd = os.open(source, os.O_RDWR)  # holding both ends: opening never blocks
     env = clean_env({"AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string})
     process = subprocess.Popen(
-        [str(BIN), "cp", str(source), f"az://{container}/dest.bin"],
+        [str(BIN), "cp", "-", f"az://{container}/dest.bin"],
+        stdin=fd,  # a FIFO given as a path is never read: the local backend refuses it
         cwd=tmp_path,
         env=env,
         stderr=subprocess.PIPE,
@@ -140,3 +141,25 @@ def test_ctrl_c_commits_nothing_to_azure(azurite: Azurite, tmp_path: Path) -> No
     err = ctrl_c.finish()
     assert process.returncode == 130, err
     assert not blob.exists()
+
+
+def test_mb_creates_a_container_once(azurite: Azurite, tmp_path: Path) -> None:
+    """`mb` creates the container an address names; a second time it says it exists."""
+    name = f"mb-{os.getpid()}-{int(time.time() * 1000) % 100000}"
+    first = _run(azurite, tmp_path, "mb", f"az://{name}")
+    assert (first.code, first.out) == (0, f"created az://{name}/\n"), first.err
+    again = _run(azurite, tmp_path, "mb", "--json", f"az://{name}")
+    assert again.code == 0, again.err
+    assert again.json() == [{"address": f"az://{name}/", "created": False}]
+    put = _run(azurite, tmp_path, "cp", "-", f"az://{name}/x.txt")
+    assert put.code == 0, put.err
+    local = _run(azurite, tmp_path, "mb", str(tmp_path))
+    assert local.code != 0 and "no container or bucket" in local.err
+
+
+def test_a_missing_container_is_named_as_the_container(azurite: Azurite, tmp_path: Path) -> None:
+    for args in (("ls", "az://no-such-container/"), ("cat", "az://no-such-container/a.txt")):
+        result = _run(azurite, tmp_path, *args)
+        assert result.code == 1
+        assert "container 'no-such-container' does not exist" in result.err, result.err
+        assert len(result.err.strip().splitlines()) == 1

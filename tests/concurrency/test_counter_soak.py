@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from remote_store.backends import LocalBackend
+from remote_store.capabilities import Capability
+from remote_store.errors import CapabilityNotSupported
 from remote_store.store import Store
 from remote_store.testing._conditional import Counter, soak
 from tests.backend_factories import FACTORIES
@@ -30,6 +32,10 @@ THREADS, INCREMENTS = 8, 200
 def test_eight_threads_two_hundred_increments(request: pytest.FixtureRequest, name: str) -> None:
     backend = FACTORIES[name](request)
     store = Store(backend, root_path=f"soak-{uuid.uuid4().hex[:8]}")
+    if not store.supports(Capability.CONDITIONAL_WRITE):  # read-only (http): refused, as
+        with backend, pytest.raises(CapabilityNotSupported):  # the conformance gate checks
+            store.write("counter.txt", b"0", overwrite=True, if_match='"e"')
+        return
     try:
         final, attempts, seconds = soak(store, "counter.txt", THREADS, INCREMENTS)
         print(f"\nsoak {name}: {final} after {attempts} attempts in {seconds:.1f} s")

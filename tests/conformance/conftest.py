@@ -15,6 +15,8 @@ from tests.backend_factories import FACTORIES
 #: Backend name -> markers its tests carry (e.g. ``[pytest.mark.azure]``), so `-m` selects.
 MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "azure": [pytest.mark.azure],
+    "http": [pytest.mark.http],
+    "sql-blob-postgres": [pytest.mark.postgres],
     "s3": [pytest.mark.s3],
     "s3-pyarrow": [pytest.mark.s3],
 }

@@ -243,3 +243,58 @@ class AzureSite(Site):
             self._service.delete_container(self.container_name)
         finally:
             self._service.close()
+
+
+def sqlite_site(folder: Path) -> InProcessSite:
+    """SQLBlob on an SQLite file: a new file per storage, photographed with the stdlib
+    ``sqlite3`` module (rows and their chunks), not through the backend under test."""
+    from remote_store.backends.sql import SQLBlobBackend
+
+    def factory() -> Backend:
+        return SQLBlobBackend(f"sqlite:///{folder / (uuid.uuid4().hex + '.db')}", chunk_size=4096)
+
+    def photograph(backend: Backend) -> Snapshot:
+        import sqlite3
+
+        database = getattr(backend, "_engine").url.database  # noqa: B009
+        with sqlite3.connect(database) as db:
+            rows = db.execute(
+                "SELECT o.key, c.data FROM remote_store_objects o LEFT JOIN "
+                "remote_store_objects_chunks c ON c.version = o.version ORDER BY o.key, c.seq"
+            ).fetchall()
+        shot: dict[str, bytes] = {}
+        for key, data in rows:
+            shot[key] = shot.get(key, b"") + (data or b"")
+        return dict(shot)
+
+    return InProcessSite("sql-blob-sqlite", factory, photograph)
+
+
+class HttpSite(Site):
+    """The read-only HTTP backend over nginx: a folder of its own inside the folder nginx
+    serves, seeded and photographed on disk (the backend can change nothing: every write
+    must be refused as a Store refuses it)."""
+
+    def __init__(self, served: Path, url: str) -> None:
+        super().__init__("http")
+        self._folder = served
+        self._url = url
+
+    def _reset(self) -> Backend:
+        from remote_store.backends.http import HttpBackend
+
+        shutil.rmtree(self._folder, ignore_errors=True)
+        for key, data in SEED.items():
+            target = self._folder / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return HttpBackend(self._url, listing="nginx-json")
+
+    def snapshot(self) -> Snapshot:
+        shot: Snapshot = {}
+        for directory, _, files in os.walk(self._folder):
+            relative = Path(directory).relative_to(self._folder).as_posix()
+            prefix = "" if relative == "." else relative + "/"
+            for name in files:
+                shot[prefix + name] = Path(directory, name).read_bytes()
+        return shot

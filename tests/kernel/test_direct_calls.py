@@ -38,12 +38,14 @@ from tests.azure_support import RequestLog
 from tests.docs.test_doc_backend import DOCUMENTED
 from tests.kernel.sites import (
     AzureSite,
+    HttpSite,
     InProcessSite,
     LocalSite,
     Site,
     Snapshot,
     dict_objects,
     memory_files,
+    sqlite_site,
 )
 
 #: The root, hostile spellings, and odd spellings of the seed's file, its folders and a new file.
@@ -158,6 +160,16 @@ def _azure_hns(request: pytest.FixtureRequest) -> Site:
     return AzureSite("azure-hns", emulator.connection_string, hns=True)
 
 
+def _http(request: pytest.FixtureRequest) -> Site:
+    server = request.getfixturevalue("nginx")
+    return HttpSite(server.root / "direct-calls", server.url("listed/direct-calls"))
+
+
+def _sql_blob(request: pytest.FixtureRequest) -> Site:
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    return sqlite_site(factory.mktemp("direct-sql"))
+
+
 def _documented(request: pytest.FixtureRequest) -> Site:
     factory: Callable[[], Backend] = DOCUMENTED.DictBackend
     return InProcessSite("documented", factory, dict_objects)
@@ -169,8 +181,13 @@ SITES: dict[str, Callable[[pytest.FixtureRequest], Site]] = {
     "azure": _azure,
     "azure-hns": _azure_hns,
     "documented": _documented,
+    "sql-blob-sqlite": _sql_blob,
+    "http": _http,
 }
-MARKS: dict[str, list[pytest.MarkDecorator]] = {"azure": [pytest.mark.azure]}
+MARKS: dict[str, list[pytest.MarkDecorator]] = {
+    "azure": [pytest.mark.azure],
+    "http": [pytest.mark.http],
+}
 
 
 @pytest.fixture(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -11,7 +11,14 @@ import pytest
 from remote_store import paths
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
-from remote_store.errors import BackendUnavailable, InvalidArgument, InvalidPath, RemoteStoreError
+from remote_store.capabilities import Capability, CapabilitySet
+from remote_store.errors import (
+    BackendUnavailable,
+    CapabilityNotSupported,
+    InvalidArgument,
+    InvalidPath,
+    RemoteStoreError,
+)
 from remote_store.models import FileInfo, FolderEntry
 from remote_store.store import Store
 
@@ -20,6 +27,7 @@ class Closable(Backend):
     """A minimal terminal backend that counts how often it was really closed."""
 
     name = "closable"
+    supported_capabilities = CapabilitySet({Capability.READ, Capability.LIST})
 
     def __init__(self) -> None:
         self.closes = 0
@@ -97,3 +105,23 @@ def test_krn_006_memory_and_local_stay_usable_after_close(tmp_path: Path) -> Non
         backend.close()
         backend.write("f.txt", b"still here")
         assert backend.read_bytes("f.txt") == b"still here"
+
+
+def test_krn_009_a_direct_call_is_gated_before_its_path_is_checked() -> None:
+    """A backend called directly refuses an undeclared capability first, as a Store does
+    (ST-005): the same error for the same call, whatever the path."""
+    backend = Closable()
+    store = Store(backend)
+    calls: dict[str, Callable[[Backend | Store], object]] = {
+        "write": lambda target: target.write("", b"x"),
+        "delete": lambda target: target.delete("../x"),
+        "list recursive": lambda target: target.list_files("", recursive=True),
+        "folder walk": lambda target: target.list_folders("a", max_depth=2),
+        "metadata": lambda target: target.get_file_info("a\\b"),
+        "glob": lambda target: target.glob("**"),
+    }
+    for name, call in calls.items():
+        for target in (backend, store):
+            with pytest.raises(CapabilityNotSupported):
+                call(target)
+        assert backend.closes == 0, name

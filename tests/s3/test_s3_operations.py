@@ -141,8 +141,9 @@ def test_missing_bucket_and_metadata_errors(ministack: S3Server, make_backend: M
     """S3-008: a missing bucket is NotFound naming the bucket; metadata S3 would change is
     refused before any request."""
     store = Store(make_backend(bucket="no-such-bucket-here"))
-    with pytest.raises(NotFound, match="bucket does not exist"):
+    with pytest.raises(NotFound, match="bucket does not exist") as missing:
         store.read_bytes("x")
+    assert missing.value.service_code == "NoSuchBucket"
     with pytest.raises(InvalidArgument):
         Store(make_backend()).write("x", b"", metadata={"Upper": "v"})
 

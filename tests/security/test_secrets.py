@@ -20,6 +20,7 @@ from remote_store.store import Store
 from tests.azure_support import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.hns_emulator import HnsEmulator
 from tests.security.capture import Capture, capturing, drive
+from tests.sql_support import Postgres
 
 CLIENT_SECRET = "cs~" + uuid.uuid4().hex + "Zz9"  # a made-up Entra ID client secret
 #: Totals over the module, printed at the end (pytest -s) for the closing note.
@@ -193,3 +194,36 @@ def test_hns_sas() -> None:
         sas = _sas(name)
         build = _azure(name, account_url=emulator.blob_url, sas_token=sas, hns=True)
         _run(build, [sas, _sig(sas), ACCOUNT_KEY])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("form", ["url", "secret-url", "password-option", "unreachable"])
+def test_sql_blob_password(postgres: Postgres, form: str) -> None:
+    """SQL-007: a database password in the URL (str or Secret) or as ``password=``, on a
+    live server and on a closed port (every operation failing), never shows."""
+    from remote_store.backends.sql import SQLBlobBackend
+
+    password = "pw~" + uuid.uuid4().hex + "Q7"
+    port = postgres.port if form != "unreachable" else _closed_port()
+    plain = f"postgresql+psycopg://postgres@{postgres.host}:{port}/postgres"
+    with_password = plain.replace("postgres@", f"postgres:{password}@", 1)
+
+    def build() -> Store:
+        if form == "password-option":
+            backend = SQLBlobBackend(plain, password=Secret(password), table_name="sec_scan")
+        elif form == "secret-url":
+            backend = SQLBlobBackend(Secret(with_password), table_name="sec_scan")
+        else:
+            create = form != "unreachable"
+            backend = SQLBlobBackend(with_password, table_name="sec_scan", create_table=create)
+        return Store(backend, root_path=f"sec-{uuid.uuid4().hex[:8]}")
+
+    _run(build, [password], Secret(password))
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

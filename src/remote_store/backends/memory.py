@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import BinaryIO, ClassVar
 
 from remote_store import paths
@@ -20,6 +19,7 @@ from remote_store.errors import (
     PreconditionFailed,
     RemoteStoreError,
 )
+from remote_store.frozen import FrozenMap
 from remote_store.models import ContentDigest, WriteResult, WriteSource
 from remote_store.objectstore import (
     OBJECT_STORE_CAPABILITIES,
@@ -114,7 +114,7 @@ class MemoryBackend(ObjectStoreBackend):
         # Drain the stream and hash it before taking the lock, so slow producers block no one.
         data = _consume(content)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        frozen = MappingProxyType(dict(metadata or {}))
+        frozen = FrozenMap(metadata or {})
         with self._lock:
             self._check_namespace(key)
             current = self._files.get(key)

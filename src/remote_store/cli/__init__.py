@@ -1,4 +1,4 @@
-"""The ``remote-store`` command line (needs ``pip install "remote-store[cli]"``).
+"""The ``remote-store`` command line (needs the ``cli`` extra: click and rich).
 
 This module imports nothing beyond the standard library until `main` runs, so a missing
 extra is reported as one line with the install command instead of a traceback.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 
-INSTALL_HINT = 'pip install "remote-store[cli]"'
+from remote_store.extras import install_hint
+
+INSTALL_HINT = install_hint("cli")
 _CLI_PACKAGES = {"click", "rich"}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from remote_store import __version__
-from remote_store.cli import browse, moving, removing
+from remote_store.cli import browse, making, moving, removing
 from remote_store.cli.context import State, global_flags
 from remote_store.cli.failures import EXIT_INTERRUPTED, describe, exit_code_for
 from remote_store.cli.output import note
@@ -86,6 +86,7 @@ for _command in (
     moving.put,
     moving.mv,
     removing.rm,
+    making.mb,
     moving.sync,
     browse.resolve,
     browse.stores,

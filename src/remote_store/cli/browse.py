@@ -236,8 +236,8 @@ def _du_rows(loc: Location, summarize: bool) -> list[dict[str, Any]]:
         return [{"path": loc.show(), "file_count": 1, "total_size": info.size}]
     rows = []
     if not summarize:
-        for name in sorted(loc.store.list_folders(loc.key)):
-            rows.append(_du_row(loc, paths.join(loc.key, name)))
+        for folder in sorted(loc.store.list_folders(loc.key), key=lambda f: f.path):
+            rows.append(_du_row(loc, folder.path))
     rows.append(_du_row(loc, loc.key))
     return rows
 

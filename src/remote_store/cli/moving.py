@@ -117,7 +117,9 @@ def _finish(verb: str, report: Report, *, as_json: bool, dry_run: bool = False) 
         note(f"remote-store: error: {describe(outcome.error or RuntimeError(), where)}")
     if as_json:
         emit_json(_json(report, dry_run))
-    elif not state().quiet and sys.stderr.isatty():
+    elif not state().quiet:
+        # On a terminal it follows the progress bar; in a log (no terminal) it is the one
+        # line saying what happened.
         note(_summary(verb, report, dry_run))
     if report.failed:
         raise CommandError(f"{len(report.failed)} of {len(report.outcomes)} files failed")

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 from remote_store import paths
-from remote_store.backend import Backend
 from remote_store.capabilities import Capability
 from remote_store.cli.output import note
 from remote_store.cli.progress import Reporter
 from remote_store.cli.session import Location
+from remote_store.errors import PreconditionFailed
 from remote_store.models import FileInfo
+from remote_store.operations import runs_natively
 from remote_store.store import Store
 
 CHUNK = 1024 * 1024
@@ -105,14 +106,13 @@ def same_backend(a: Location, b: Location) -> bool:
 
 def _native(src: Location, dst: Location, operation: str) -> bool:
     """Whether the shared backend does *operation* itself (a rename, a server-side copy).
-    The contract's default copy streams through the client without our cancel checks, so
-    it is used only where a backend overrides it."""
+    A copy streamed through the client would run without our cancel checks and progress,
+    so it is used only where the service does the work."""
     if not same_backend(src, dst):
         return False
-    backend = src.store.backend
     capability = Capability.MOVE if operation == "move" else Capability.COPY
-    overridden = getattr(type(backend), operation) is not getattr(Backend, operation)
-    return overridden and src.store.supports(capability)
+    native = runs_natively(src.store.backend, "move" if operation == "move" else "copy")
+    return src.store.supports(capability) and native
 
 
 def _root_store(location: Location) -> tuple[Store, str]:
@@ -143,10 +143,32 @@ def copy_file(
     metadata = None
     if job.info.metadata and dst.store.supports(Capability.USER_METADATA):
         metadata = job.info.metadata
+    version = job.info.etag if job.info.etag or not move else src.store.get_file_info(src.key).etag
     with src.store.read(src.key) as stream:
         write_stream(dst, Watched(stream, cancel, on_bytes), overwrite, metadata)
     if move:
-        src.store.delete(src.key)
+        _delete_version(src, version)
+
+
+def _delete_version(src: Location, etag: str | None) -> None:
+    """Delete the source of a move only if it is still the version that was copied: a
+    version written meanwhile stays (the move reports it). Atomic where the backend has
+    CONDITIONAL_WRITE; elsewhere the etag is compared just before the delete."""
+    store = src.store
+    try:
+        if etag is not None and store.supports(Capability.CONDITIONAL_WRITE):
+            store.delete(src.key, if_match=etag)
+            return
+        current = store.get_file_info(src.key).etag
+        if etag is not None and current != etag:
+            raise PreconditionFailed("etag changed", path=src.key)
+        store.delete(src.key)
+    except PreconditionFailed:
+        raise PreconditionFailed(
+            f"{src.show()} changed while it was being moved: the copy has the version that "
+            "was read, and the source is kept with the newer one",
+            path=src.key,
+        ) from None
 
 
 def write_stream(

@@ -9,6 +9,7 @@ before it. See sdd/specs/005-object-store-core.md for the primitives on each ser
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import BinaryIO, cast
@@ -24,7 +25,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
-from remote_store.objectstore.model import ListPage, ObjectMeta, folder_prefix
+from remote_store.objectstore.model import ListPage, ObjectMeta, addressable, folder_prefix
 from remote_store.objectstore.primitives import Primitives
 from remote_store.objectstore.putstream import RefinedWrites
 from remote_store.operations import Operations, folder_info
@@ -49,6 +50,9 @@ OBJECT_STORE_CAPABILITIES = CapabilitySet(
         Capability.CONDITIONAL_WRITE,
     }
 )
+
+
+log = logging.getLogger("remote_store.objectstore")
 
 
 class ObjectStore(Operations, Primitives):
@@ -232,30 +236,36 @@ class ObjectStore(Operations, Primitives):
         self._copy_object(source, dst, create_only=not overwrite)
         return source
 
+    def _copies_natively(self) -> bool:
+        return type(self)._copy_object is not Primitives._copy_object
+
+    def _moves_natively(self) -> bool:
+        return self._copies_natively()  # a copy pinned to the etag, then a delete
+
     def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         self._copy_checked(src, dst, overwrite=overwrite, if_match=None)
 
     def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
-        # Not atomic: copy, then delete the source only if it is still the version copied.
-        # A failure in between leaves both, never neither.
+        # Not atomic: a copy pinned to the source's version (so *if_match* is decided before
+        # the destination changes), then a delete of that version only. A failure in between
+        # leaves both, never neither.
         source = self._copy_checked(src, dst, overwrite=overwrite, if_match=if_match)
         try:
-            if self._delete_object(src, if_match=source.etag):
-                return
-            gone: RemoteStoreError = NotFound(f"move: {src!r} vanished", path=src)
-        except PreconditionFailed as error:
-            gone = error
-        # A retried delete whose first attempt landed finds the source already gone.
-        if not self._maybe_landed() or self._head_object(src) is not None:
-            raise gone
+            self._delete_object(src, if_match=source.etag)
+        except PreconditionFailed:
+            # Another writer replaced the source after the copy: the version moved is at
+            # the destination and the newer one stays at the source, as if that write had
+            # come after the move. Nothing is lost, and the move did what was asked.
+            log.info("move %r -> %r: the source was rewritten meanwhile; kept", src, dst)
 
     # ================================================================== folder hooks
 
     def _pages(self, prefix: str, *, delimiter: bool) -> Iterator[ListPage]:
+        """Every page below *prefix*, without the names this library cannot address."""
         token: str | None = None
         while True:
             page = self._list_page(prefix, delimiter=delimiter, token=token, limit=None)
-            yield page
+            yield addressable(page, self.name)
             token = page.token
             if token is None:
                 return
@@ -289,8 +299,9 @@ class ObjectStore(Operations, Primitives):
                 if not meta.marker and not meta.key.endswith("/"):
                     yield meta.file_info()
 
-    def _get_folder_info(self, key: str) -> FolderInfo:
-        info = folder_info(key, self._list_files(key, recursive=True))
+    def _get_folder_info(self, key: str, *, max_depth: int | None = None) -> FolderInfo:
+        listed = self._list_files(key, recursive=max_depth != 1)
+        info = folder_info(key, listed, max_depth)
         if info.file_count == 0 and key and not self._has_children(key):
             if self._is_file(key):
                 raise NotAFolder(f"{key!r} is a file, not a folder", path=key, backend=self.name)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from remote_store.errors import AlreadyExists, NotFound, PreconditionFailed
+from remote_store import paths
+from remote_store.errors import AlreadyExists, InvalidPath, NotFound, PreconditionFailed
 from remote_store.models import ContentDigest, FileInfo
 
 
@@ -91,3 +94,46 @@ def check_precondition(
             raise PreconditionFailed(
                 f"{key!r} changed: etag {current_etag!r}, expected {if_match!r}", path=key
             )
+
+
+log = logging.getLogger("remote_store.objectstore")
+
+
+def addressable(page: ListPage, backend: str) -> ListPage:
+    """*page* without the objects and prefixes whose names no path can reach (``a//b``, a
+    leading ``/``, ``..``, a backslash: written by other tools). Listed, they would be names
+    that then raise `NotFound` or `InvalidPath`; each skipped one is logged, with why."""
+    objects = [meta for meta in page.objects if _reachable(meta.key, backend)]
+    prefixes = [p for p in page.prefixes if _reachable(p, backend)]
+    if len(objects) == len(page.objects) and len(prefixes) == len(page.prefixes):
+        return page
+    return ListPage(objects, prefixes, page.token)
+
+
+# A key of plain segments (no control character, surrogate or backslash), the common case,
+# is checked without `paths.normalize`, which looks at every character's category.
+_SEGMENT = r"[^\x00-\x1f\x7f-\x9f\\/\ud800-\udfff]+"
+_PLAIN = re.compile(f"{_SEGMENT}(?:/{_SEGMENT})*")
+
+
+def _reachable(name: str, backend: str) -> bool:
+    # A folder marker or a common prefix ends with one "/"; the rest must be canonical.
+    key = name[:-1] if name.endswith("/") else name
+    wrapped = f"/{key}/"
+    if (
+        key.isascii()
+        and len(key) <= paths.MAX_KEY_LENGTH
+        and _PLAIN.fullmatch(key)
+        and "/./" not in wrapped
+        and "/../" not in wrapped
+        and max(map(len, key.split("/"))) <= paths.MAX_SEGMENT_BYTES
+    ):
+        return True
+    try:
+        if paths.normalize(key) == key and key:
+            return True
+        reason = "it is not in canonical form (empty, doubled or edge '/' segments)"
+    except InvalidPath as error:
+        reason = error.message
+    log.warning("%s: skipping %r in a listing: %s", backend, name, reason)
+    return False

@@ -77,7 +77,7 @@ def folder_state_agrees(store: Store, folder: str) -> bool:
     assert store.exists(folder) == exists
     assert not store.is_file(folder)
     if store.supports(Capability.LIST):
-        assert (name in list(store.list_folders(parent))) == exists
+        assert (name in [f.name for f in store.list_folders(parent)]) == exists
     return exists
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from remote_store.capabilities import Capability
@@ -142,9 +144,48 @@ class ListingTests(SuiteBase):
             return
         self.seed(store, TREE)
         top = list(store.list_folders())
-        assert sorted(top) == ["dir", "dir2"]
-        assert list(store.list_folders("dir")) == ["sub"]
+        assert sorted(f.path for f in top) == ["dir", "dir2"]
+        assert all(isinstance(f, FolderEntry) for f in top)
+        assert [(f.path, f.name) for f in store.list_folders("dir")] == [("dir/sub", "sub")]
         assert list(store.list_folders("dir/sub/deep")) == []
+
+    @pytest.mark.parametrize(
+        ("max_depth", "from_root", "from_dir"),
+        [
+            (None, {"dir", "dir2"}, {"dir/sub"}),
+            (1, {"dir", "dir2"}, {"dir/sub"}),
+            (2, {"dir", "dir2", "dir/sub"}, {"dir/sub", "dir/sub/deep"}),
+            (9, {"dir", "dir2", "dir/sub", "dir/sub/deep"}, {"dir/sub", "dir/sub/deep"}),
+        ],
+    )
+    def test_list_folders_max_depth(
+        self, store: Store, max_depth: int | None, from_root: set[str], from_dir: set[str]
+    ) -> None:
+        """ST-016: max_depth counts levels below the listed folder; 1 (the default) is its
+        own subfolders; each folder is yielded once."""
+        if not self.gate(store, Capability.WRITE, Capability.LIST):
+            return
+        if max_depth not in (None, 1) and not self.gate(store, Capability.RECURSIVE_LIST):
+            return
+        self.seed(store, TREE)
+        listed = [f.path for f in store.list_folders("", max_depth=max_depth)]
+        assert sorted(listed) == sorted(from_root)
+        below = [f.path for f in store.list_folders("dir", max_depth=max_depth)]
+        assert sorted(below) == sorted(from_dir)
+
+    def test_list_folders_pattern_and_bad_depth(self, store: Store) -> None:
+        """ST-016: pattern filters folder names (not the walk); max_depth below 1 is
+        InvalidArgument."""
+        if not self.gate(store, Capability.WRITE, Capability.LIST):
+            return
+        self.seed(store, TREE)
+        assert [f.path for f in store.list_folders("", pattern="dir?")] == ["dir2"]
+        if store.supports(Capability.RECURSIVE_LIST):
+            deep = store.list_folders("", pattern="d*p", max_depth=3)
+            assert [(f.path, f.name) for f in deep] == [("dir/sub/deep", "deep")]
+        for bad in (0, -1):
+            with pytest.raises(InvalidArgument):
+                list(store.list_folders("", max_depth=bad))
 
     def test_iter_children_yields_files_and_folders_once(self, store: Store) -> None:
         """BC-021: FileInfo for files, FolderEntry for folders, one level only."""
@@ -180,3 +221,29 @@ class ListingTests(SuiteBase):
         child = store.child("a[1]")
         assert _paths(list(child.glob("*.txt"))) == ["x.txt"]
         assert _paths(list(store.glob("a[1]/*.txt"))) == ["a1/y.txt"]
+
+    def test_glob_classes_never_match_a_slash(self, store: Store) -> None:
+        """BC-022: a character class, negated or a range spanning '/', stays in its segment."""
+        if not self.gate(store, Capability.WRITE, Capability.GLOB):
+            return
+        self.seed(store, {"d/x": b"1", "dbx": b"2"})
+        for pattern in ("**/d[!a]x", "**d[!a]x", "**/d[+-0]x", "**/d[!a-c]x"):
+            assert "d/x" not in _paths(list(store.glob(pattern))), pattern
+        assert _paths(list(store.glob("**/d[!a]x"))) == ["dbx"]
+
+    @pytest.mark.parametrize("pattern", ["[z-a]", "a/[z-a]*.txt", "**/[9-0]"])
+    def test_malformed_patterns_are_invalid_argument(self, store: Store, pattern: str) -> None:
+        """BC-022, ST-012: a malformed class is InvalidArgument from every listing method,
+        when the call is made, before any item is listed."""
+        if not self.gate(store, Capability.LIST):
+            return
+        name = pattern.rsplit("/", 1)[-1]
+        calls: list[Callable[[], object]] = [
+            lambda: store.list_files("", pattern=name),
+            lambda: store.list_folders("", pattern=name),
+        ]
+        if store.supports(Capability.GLOB):
+            calls.append(lambda: store.glob(pattern))
+        for call in calls:
+            with pytest.raises(InvalidArgument, match="malformed glob pattern"):
+                call()

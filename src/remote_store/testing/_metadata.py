@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from remote_store.capabilities import Capability
-from remote_store.errors import InvalidPath, IsAFolder, NotAFolder, NotFound
+from remote_store.errors import InvalidArgument, InvalidPath, IsAFolder, NotAFolder, NotFound
 from remote_store.models import ContentDigest, FileInfo, FolderInfo
 from remote_store.store import Store
 from remote_store.testing._base import SuiteBase
@@ -99,6 +101,39 @@ class MetadataTests(SuiteBase):
         assert (nested.path, nested.file_count, nested.total_size) == ("dir/sub", 2, 5)
         whole = store.get_folder_info("")
         assert (whole.path, whole.file_count, whole.total_size) == ("", 4, 17)
+
+    def test_results_pickle_and_deep_copy(self, store: Store) -> None:
+        """BC-024: FileInfo, WriteResult, FolderInfo and ResolutionPlan survive pickle and
+        deepcopy equal to themselves (they cross process boundaries), metadata included."""
+        if not self.gate(store, Capability.WRITE, Capability.METADATA):
+            return
+        metadata = {"k": "v"} if store.supports(Capability.USER_METADATA) else None
+        results = [
+            store.write("dir/f.bin", b"abc", metadata=metadata),
+            store.get_file_info("dir/f.bin"),
+            store.get_folder_info("dir"),
+            store.resolve("dir/f.bin"),
+        ]
+        for result in results:
+            for copied in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+                assert copied == result, type(result).__name__
+
+    def test_get_folder_info_max_depth(self, store: Store) -> None:
+        """BC-025: max_depth counts levels below the folder (1 = its own files); below 1
+        is InvalidArgument; name and modified_at are there under 0.33's names."""
+        if not self.gate(store, Capability.WRITE, Capability.METADATA):
+            return
+        self.seed(store, {"dir/a": b"1", "dir/sub/b": b"22", "dir/sub/deep/c": b"333"})
+        counted = {
+            depth: (info.file_count, info.total_size)
+            for depth in (1, 2, 3)
+            for info in [store.get_folder_info("dir", max_depth=depth)]
+        }
+        assert counted == {1: (1, 1), 2: (2, 3), 3: (3, 6)}
+        info = store.get_folder_info("dir/sub", max_depth=1)
+        assert (info.name, info.file_count, info.modified_at) == ("sub", 1, info.modified)
+        with pytest.raises(InvalidArgument):
+            store.get_folder_info("dir", max_depth=0)
 
     def test_get_folder_info_errors(self, store: Store) -> None:
         """BC-025: a file is NotAFolder, a missing folder NotFound."""

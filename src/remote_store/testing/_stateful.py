@@ -118,7 +118,8 @@ class StoreMachine(RuleBasedStateMachine):
         assert listed == {key: len(data) for key, data in self.model.items()}
         # Folders holding files exist everywhere; emptied ones may persist (BC-017).
         holding = {key.split("/")[0] for key in self.model if "/" in key}
-        assert holding <= set(self.store.list_folders("")) <= {"d1", "d3"}
+        folders = {f.path for f in self.store.list_folders("")}
+        assert holding <= folders <= {"d1", "d3"}
 
 
 class StatefulTests(SuiteBase):

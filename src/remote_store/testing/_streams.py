@@ -49,6 +49,20 @@ class FailingStream(TrickleStream):
         return super().readinto(buffer)
 
 
+class StallingStream(TrickleStream):
+    """A non-blocking stream without a file descriptor: after *stall_after* bytes each read
+    answers ``None`` ("no data yet"), as `io.RawIOBase` does on a non-blocking source."""
+
+    def __init__(self, data: bytes, stall_after: int, step: int = 4096) -> None:
+        super().__init__(data, step)
+        self._stall_after = stall_after
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:  # type: ignore[override]
+        if self._position >= self._stall_after:
+            return None
+        return super().readinto(buffer)
+
+
 class SinkFull(OSError):
     """Raised by `TrickleSink` when told to fail. An `OSError`, as a full disk raises: a
     backend wrongly translating every `OSError` in its path would catch it."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import array
 import hashlib
 import io
+import os
+import threading
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -22,7 +25,12 @@ from remote_store.models import WriteResult
 from remote_store.store import Store
 from remote_store.streams import WritableContent
 from remote_store.testing._base import SuiteBase, payload, write_capability
-from remote_store.testing._streams import FailingStream, SourceFailed, TrickleStream
+from remote_store.testing._streams import (
+    FailingStream,
+    SourceFailed,
+    StallingStream,
+    TrickleStream,
+)
 
 Writer = Callable[..., WriteResult]
 
@@ -34,6 +42,8 @@ CONTENT_KINDS: dict[str, Callable[[bytes], WritableContent]] = {
     # len() of this view counts 4-byte items, not bytes: sizes must come from nbytes.
     "memoryview-of-ints": lambda data: memoryview(array.array("I", data)),
     "stream": io.BytesIO,
+    # Every other byte of a buffer twice the size: not contiguous, so no cast("B").
+    "memoryview-strided": lambda data: memoryview(bytes(b for c in data for b in (c, 0)))[::2],
 }
 
 
@@ -196,6 +206,20 @@ class WritingTests(SuiteBase):
             store.write_atomic("dir/file.bin", source.as_binary(), overwrite=True)
         self.assert_files(store, expected)
 
+    def test_open_atomic_commits_when_the_caller_closes_the_stream(self, store: Store) -> None:
+        """BC-013: ``with io.TextIOWrapper(out) as text:`` closes *out* inside the block;
+        every backend still commits what was written, and a write after that close is a
+        ValueError, as on any closed file."""
+        if not self.gate(store, Capability.ATOMIC_WRITE, Capability.READ):
+            return
+        with store.open_atomic("text.txt") as out:
+            with io.TextIOWrapper(out, encoding="utf-8") as text:
+                text.write("héllo\n")
+            assert out.closed
+            with pytest.raises(ValueError):
+                out.write(b"more")
+        assert store.read_text("text.txt") == "héllo\n"
+
     def test_open_atomic_commits_on_clean_exit_only(self, store: Store) -> None:
         """BC-013: nothing is visible at the path until the block ends."""
         if not self.gate(store, Capability.WRITE, Capability.ATOMIC_WRITE, Capability.READ):
@@ -231,3 +255,38 @@ class WritingTests(SuiteBase):
         with pytest.raises(AlreadyExists), store.open_atomic("file.txt") as out:
             out.write(b"replacement")
         self.assert_files(store, {"file.txt": b"original"})
+
+    @pytest.mark.parametrize("method", ["write", "write_atomic"])
+    def test_a_non_blocking_stream_is_never_stored_truncated(
+        self, store: Store, method: str
+    ) -> None:
+        """BC-006: ``read()`` answering ``None`` is "no data yet", not the end. From a
+        non-blocking pipe the write waits and stores every byte; from a stream with nothing
+        to wait on it is refused and nothing is stored."""
+        if not self.gate(store, write_capability(method), Capability.READ):
+            return
+        data = payload(300_000, seed=9)
+        source = StallingStream(data, stall_after=100_000).as_binary()
+        with pytest.raises(InvalidArgument, match="non-blocking"):
+            _writer(store, method)("stalled.bin", source)
+        assert not store.exists("stalled.bin")
+
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        feeder = threading.Thread(target=_feed, args=(write_end, data))
+        feeder.start()
+        try:
+            with os.fdopen(read_end, "rb", buffering=0) as pipe:
+                result = _writer(store, method)("piped.bin", pipe)
+        finally:
+            feeder.join()
+        assert result.size == len(data)
+        assert store.read_bytes("piped.bin") == data
+
+
+def _feed(descriptor: int, data: bytes) -> None:
+    """Write *data* into a pipe in pieces with pauses, so the reader meets an empty pipe."""
+    with os.fdopen(descriptor, "wb", buffering=0) as pipe:
+        for start in range(0, len(data), 50_000):
+            time.sleep(0.02)
+            pipe.write(data[start : start + 50_000])

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from remote_store.config import RetryPolicy
 
@@ -42,6 +43,9 @@ class Call:
     uncertain: int = 0
     #: ``(attempts, elapsed, reason)`` of the request that exhausted the policy, if any.
     gave_up: tuple[int, float, str] | None = None
+    #: ``scheme://host:port`` of the service the last request went to (never a path or a
+    #: query, which may hold a signature), so that "did not answer" can name it.
+    endpoint: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def remaining(self) -> float | None:
@@ -57,6 +61,14 @@ class Call:
         if self.policy.timeout is not None:
             with self._lock:
                 self.deadline = self.clock() + self.policy.timeout
+
+    def reached_for(self, url: str) -> None:
+        """Note the service *url* belongs to (only its scheme, host and port are kept)."""
+        parts = urlsplit(url)
+        if parts.scheme and parts.hostname:
+            port = f":{parts.port}" if parts.port else ""
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            self.endpoint = f"{parts.scheme}://{host}{port}"
 
     def sent(self, *, retry: bool) -> None:
         """Count one request (*retry*: a re-send of a request already counted)."""
@@ -78,6 +90,10 @@ class Call:
 
     def describe(self) -> str:
         """How the call ended, for a `BackendUnavailable` message."""
+        where = f" (endpoint {self.endpoint})" if self.endpoint else ""
+        return self._how_it_ended() + where
+
+    def _how_it_ended(self) -> str:
         gave_up = self.gave_up
         if gave_up is not None:
             attempts, elapsed, reason = gave_up

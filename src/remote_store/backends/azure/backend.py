@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import AbstractContextManager, suppress
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from remote_store.backend import Backend
-from remote_store.backends.azure.clients import build_settings, service_client
+from remote_store.backends.azure.clients import account_hns, build_settings, service_client
+from remote_store.backends.azure.container import naming
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.flat import FlatStrategy
 from remote_store.backends.azure.hierarchical import HierarchicalStrategy
@@ -29,13 +31,16 @@ from remote_store.errors import (
     InvalidPath,
     PermissionDenied,
 )
+from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
+from remote_store.secret import Secret
 
 if TYPE_CHECKING:
     from remote_store.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger("remote_store.azure")
+_CREDENTIAL_OPTIONS = ("account_key", "sas_token", "connection_string", "credential")
 
 
 class AzureBackend(Backend):
@@ -64,12 +69,15 @@ class AzureBackend(Backend):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         reject_write_under_file_ancestor: bool = False,
         hns: bool | None = None,
+        create_container: bool = False,
     ) -> None:
         check_container(container)
         if hns is not None and not isinstance(hns, bool):
             raise ConfigError(f"hns must be True, False or None (detect), got {hns!r}")
         if not isinstance(reject_write_under_file_ancestor, bool):
             raise ConfigError("reject_write_under_file_ancestor must be a bool")
+        if not isinstance(create_container, bool):
+            raise ConfigError("create_container must be a bool")
         settings = build_settings(
             container,
             account_name=account_name,
@@ -98,6 +106,7 @@ class AzureBackend(Backend):
             filesystem=self._filesystem_client,
         )
         self._lock = threading.Lock()
+        self._create_on_first_use = create_container
         self._selected: AzureStrategy | None = None
         self._datalake: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -112,6 +121,20 @@ class AzureBackend(Backend):
         location = parse_url(url)
         if location.account_url and "connection_string" not in options:
             options.setdefault("account_url", location.account_url)
+        query = urlsplit(url).query if isinstance(url, str) else ""
+        if query:
+            # A SAS URL copied from the portal carries its token: keep it, never drop it.
+            if "sig=" not in query:
+                raise ConfigError(
+                    "the URL has a query string that is not a SAS token; remove it "
+                    "(credentials go in account_key=, sas_token= or credential=)"
+                )
+            if any(options.get(name) is not None for name in _CREDENTIAL_OPTIONS):
+                raise ConfigError(
+                    "the URL carries a SAS token and a credential option is given too; "
+                    "give one of them"
+                )
+            options["sas_token"] = Secret(query)
         return Store(cls(location.container, **options), root_path=location.path)
 
     def __repr__(self) -> str:
@@ -141,17 +164,38 @@ class AzureBackend(Backend):
             return selected
         with self._lock:  # single flight: concurrent first calls wait for one detection
             if self._selected is None:
+                if self._create_on_first_use:
+                    self._create()
                 self._selected = self._pick(self._detect_hns())
             return self._selected
+
+    def create_container(self) -> bool:
+        """Create the container (on an HNS account: the file system); ``True`` if this call
+        created it, ``False`` if it was there. One request. For a store to create its
+        container on first use instead, pass ``create_container=True``."""
+        with self._own_call():
+            return self._create()
+
+    def _create(self) -> bool:
+        with translate("create container", None):
+            try:
+                self._container.create_container()
+            except ResourceExistsError:
+                return False
+        log.info("created container %r", self._container_name)
+        return True
 
     def _detect_hns(self) -> bool:
         if self._hns is not None:
             return self._hns
         try:
             # Container-level GetAccountInfo: a container-scoped SAS may call it.
-            with translate("detect hierarchical namespace", None):
-                info = self._container.get_account_information()
-        except PermissionDenied:
+            hns = account_hns(self._container)
+        except PermissionDenied as error:
+            if error.service_code == "AuthenticationFailed":
+                # The credential itself is wrong: every request will fail the same way, so
+                # say that, instead of blaming (and skipping) the namespace detection.
+                raise
             log.warning(
                 "AzureBackend(container=%r): cannot ask the account whether it has a "
                 "hierarchical namespace (permission denied); using the flat Blob strategy. "
@@ -160,8 +204,8 @@ class AzureBackend(Backend):
             )
             self._hns = False
             return False
-        self._hns = bool(info.get("is_hns_enabled"))
-        return self._hns
+        self._hns = hns
+        return hns
 
     def _pick(self, hns: bool) -> AzureStrategy:
         strategy = HierarchicalStrategy if hns else FlatStrategy
@@ -204,10 +248,11 @@ class AzureBackend(Backend):
             "strategy": self._selected.kind if self._selected else None,
         }
         return ResolutionPlan(
-            backend=self.name,
             kind="azure-blob",
+            backend=self.name,
+            key=path,
             native_path=self.native_path(path),
-            details=MappingProxyType(details),
+            details=FrozenMap(details),
         )
 
     # ------------------------------------------------------------------ clients, lifecycle
@@ -257,7 +302,7 @@ class AzureBackend(Backend):
 
     def _ping(self) -> None:
         """One request: the container's properties."""
-        with translate("ping", None):
+        with naming(self._container_name, "ping", None), translate("ping", None):
             self._container.get_container_properties()
 
     def _close(self) -> None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 
+from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.redact import redact
 from remote_store.backends.azure.retry import DEFAULT_RETRY, ServiceRetry
 from remote_store.backends.azure.strategy import (
@@ -25,8 +26,9 @@ from remote_store.backends.azure.urls import (
 )
 from remote_store.config import RetryPolicy
 from remote_store.errors import ConfigError
+from remote_store.extras import install_hint
 
-INSTALL_HINT = 'pip install "remote-store[azure]"'
+INSTALL_HINT = install_hint("azure")
 
 #: client_options keys that size transfers; read by the backend and passed to the SDK.
 _TRANSFER_KEYS = {
@@ -102,8 +104,10 @@ def build_settings(
     ]
     if len(given) > 1:
         raise ConfigError(f"contradictory credentials: pass only one of {', '.join(given)}")
-    if account_name is not None:
-        check_account_name(account_name)
+    if account_url is not None and not _header_safe(account_name):
+        # Its form is the service's business here, but it goes into the shared-key
+        # Authorization header. (Alone, its form is checked where the URL is built.)
+        raise ConfigError("account_name must be a non-empty str without spaces or controls")
     options = dict(client_options or {})
     # Plain http is refused for non-loopback hosts unless the caller opts in explicitly.
     allow_insecure = bool(options.pop("allow_insecure", False))
@@ -126,10 +130,13 @@ def build_settings(
             "no endpoint: pass account_name, account_url or connection_string "
             "(for Azurite, the emulator's connection string)"
         )
+    # The account name's form is checked only where a URL is built from it: with an
+    # account_url (or a connection string) the endpoint is the service's to judge, and
+    # emulators and other clouds use names Azure's public endpoints would refuse.
     endpoint = (
         blob_endpoint(account_url, allow_insecure=allow_insecure)
         if account_url
-        else account_url_for(str(account_name))
+        else account_url_for(check_account_name(account_name))
     )
     derived = account_name_of(endpoint)
     if account_name is not None and derived is not None and derived != account_name:
@@ -149,6 +156,17 @@ def build_settings(
     else:
         resolved, owned = _default_credential(), True
     return Settings(container, endpoint, name, transfer, kwargs, None, resolved, owned, policy)
+
+
+def _header_safe(name: object) -> bool:
+    if name is None:
+        return True
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and name.isprintable()
+        and not any(c.isspace() for c in name)
+    )
 
 
 def _has_secret(conn: str) -> bool:
@@ -220,3 +238,15 @@ def service_client(settings: Settings) -> BlobServiceClient:
         # connection string, so it is redacted and the original is not chained.
         message = redact(str(error))
         raise ConfigError(f"the Azure SDK refused this configuration: {message}") from None
+
+
+def account_hns(client: BlobServiceClient | ContainerClient) -> bool:
+    """Ask the account, in one GetAccountInfo, whether it has a hierarchical namespace.
+
+    On a `ContainerClient` the request is container-level, which a container-scoped SAS may
+    send. A service that does not report it (``x-ms-is-hns-enabled`` is absent before REST
+    version 2019-07-07, and in Azurite's container-level answer) has none. Failures raise
+    the library's errors (`PermissionDenied`, `BackendUnavailable`, ...)."""
+    with translate("detect hierarchical namespace", None):
+        info = client.get_account_information()
+    return bool(info.get("is_hns_enabled"))

@@ -30,6 +30,7 @@ from remote_store.errors import (
     PermissionDenied,
     PreconditionFailed,
     RemoteStoreError,
+    ResourceLocked,
 )
 
 BACKEND = "azure"
@@ -43,7 +44,8 @@ _NOT_FOUND = frozenset(
         "CopySourceNotFound",
     }
 )
-_CONTAINER_MISSING = frozenset({"ContainerNotFound", "FilesystemNotFound"})
+#: The service's codes for a missing container (Blob) or filesystem (DFS).
+CONTAINER_MISSING = frozenset({"ContainerNotFound", "FilesystemNotFound"})
 _ALREADY_EXISTS = frozenset(
     {"BlobAlreadyExists", "PathAlreadyExists", "ResourceAlreadyExists", "ContainerAlreadyExists"}
 )
@@ -187,7 +189,7 @@ def _table() -> dict[str, tuple[type[RemoteStoreError], str]]:
     table: dict[str, tuple[type[RemoteStoreError], str]] = {}
     groups: list[tuple[frozenset[str], type[RemoteStoreError], str]] = [
         (_NOT_FOUND, NotFound, "not found"),
-        (_CONTAINER_MISSING, NotFound, "the container does not exist"),
+        (CONTAINER_MISSING, NotFound, "the container does not exist"),
         (_ALREADY_EXISTS, AlreadyExists, "already exists"),
         (_NOT_EMPTY, DirectoryNotEmpty, "folder is not empty"),
         (_WRONG_KIND, InvalidPath, "the path or an ancestor is the wrong kind of entry"),
@@ -220,7 +222,7 @@ def _from_response(
                 else (PermissionDenied, "copy source not readable")
             )
         elif code.startswith("Lease"):
-            cls, text = PreconditionFailed, "the blob is leased by another client"
+            cls, text = ResourceLocked, "the blob is leased by another client"
         elif code in _BY_CODE:
             cls, text = _BY_CODE[code]
             if cls is PreconditionFailed and create_only and code != "SourceConditionNotMet":
@@ -229,7 +231,9 @@ def _from_response(
                 text += ": " + _HINTS.get(code, "the credential may not do this")
     if cls is None:
         cls, text = _by_status(status, create_only)
-    return cls(f"{where}: {text} ({said})", path=path, backend=BACKEND)
+    error = cls(f"{where}: {text} ({said})", path=path, backend=BACKEND)
+    error.service_code = code
+    return error
 
 
 def _by_status(status: int | None, create_only: bool) -> tuple[type[RemoteStoreError], str]:
@@ -251,7 +255,7 @@ def _by_status(status: int | None, create_only: bool) -> tuple[type[RemoteStoreE
     return RemoteStoreError, "failed"
 
 
-def _may_leak(exc: BaseException) -> bool:
+def may_leak(exc: BaseException) -> bool:
     """Transport errors can quote the request URL, which carries a SAS signature."""
     return "sig=" in str(exc).lower()
 
@@ -265,7 +269,7 @@ def translate(op: str, path: str | None, *, create_only: bool = False) -> Iterat
         if isinstance(exc, RemoteStoreError):
             raise
         mapped = _with_attempts(map_error(exc, op, path, create_only=create_only))
-        if _may_leak(exc):
+        if may_leak(exc):
             raise mapped from None
         raise mapped from exc
 
@@ -275,9 +279,11 @@ def _with_attempts(error: RemoteStoreError) -> RemoteStoreError:
     call = retry.current()
     if call is None or not error.retryable:
         return error
-    return type(error)(
+    described = type(error)(
         f"{error.message}; {call.describe()}",
         path=error.path,
         backend=error.backend,
         retryable=error.retryable,
     )
+    described.service_code = error.service_code
+    return described

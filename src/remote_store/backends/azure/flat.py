@@ -9,10 +9,11 @@ they are folder markers, never files.
 from __future__ import annotations
 
 from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobObjects
+from remote_store.backends.azure.container import ContainerGuard
 from remote_store.backends.azure.strategy import AzureContext
 
 
-class FlatStrategy(BlobObjects):
+class FlatStrategy(ContainerGuard, BlobObjects):
     """Blob Storage without a hierarchical namespace (and the fallback on any account)."""
 
     kind = "flat"

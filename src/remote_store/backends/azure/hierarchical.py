@@ -34,6 +34,7 @@ from remote_store import paths
 from remote_store.backends.azure import dfs_listing
 from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.blobdata import DATA_CAPABILITIES, BlobObjects, object_meta
+from remote_store.backends.azure.container import ContainerGuard
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.reconcile import landed_copy, landed_rename
 from remote_store.backends.azure.strategy import is_folder_marker, normalize_etag
@@ -48,6 +49,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.models import FileInfo, FolderEntry, FolderInfo
+from remote_store.operations import folder_info
 
 #: Service codes of a write refused by the namespace: a file ancestor, or a directory at
 #: the target (Put Blob, Put Block, Put Block List, Copy Blob, rename).
@@ -63,7 +65,7 @@ _REFUSED_BY_NAMESPACE = frozenset(
 _ATTEMPTS = 3
 
 
-class HierarchicalStrategy(BlobObjects):
+class HierarchicalNamespace(BlobObjects):
     """ADLS Gen2: a hierarchical namespace over the Blob (data) and DFS (namespace) APIs."""
 
     kind = "hierarchical"
@@ -334,18 +336,16 @@ class HierarchicalStrategy(BlobObjects):
     def _list_files(self, path: str, *, recursive: bool) -> Iterator[FileInfo]:
         return dfs_listing.files(self.ctx, path, recursive=recursive)
 
-    def _get_folder_info(self, path: str) -> FolderInfo:
+    def _get_folder_info(self, path: str, *, max_depth: int | None = None) -> FolderInfo:
         if path:
             props = self._properties("get_folder_info", path)
             if props is None:
                 raise NotFound(f"folder {path!r} does not exist", path=path, backend="azure")
             if not is_folder_marker(props):
                 raise NotAFolder(f"{path!r} is a file, not a folder", path=path, backend="azure")
-        count = total = 0
-        newest = None
-        for info in self._list_files(path, recursive=True):
-            count += 1
-            total += info.size
-            if info.modified is not None and (newest is None or info.modified > newest):
-                newest = info.modified
-        return FolderInfo(path=path, file_count=count, total_size=total, modified=newest)
+        return folder_info(path, self._list_files(path, recursive=max_depth != 1), max_depth)
+
+
+class HierarchicalStrategy(ContainerGuard, HierarchicalNamespace):
+    """The hierarchical strategy the backend picks: `HierarchicalNamespace` with the
+    missing-container rules of `ContainerGuard` around every hook."""

@@ -1,40 +1,21 @@
-"""Keep SAS signatures out of other libraries' log records.
+"""Keep SAS signatures out of urllib3's DEBUG request lines.
 
 urllib3 logs every request line at DEBUG, query string included, so a SAS token's
-``sig=`` would reach any handler that listens at DEBUG. A filter on those loggers
-rewrites the signature (and an ``AccountKey=``) to ``REDACTED`` before any handler sees
-the record. Installed once, when the Azure backend is imported.
+``sig=`` would reach any handler that listens at DEBUG. The library's
+`SecretRedactionFilter` on those loggers rewrites it before any handler sees the record.
+Installed once, when the Azure backend is imported.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 
-_SECRET = re.compile(r"(?i)((?:sig|accountkey|sharedaccesssignature)=)[^&\s;'\"]+")
+from remote_store.redaction import SecretRedactionFilter, redact
+
+__all__ = ["install", "redact"]
+
 _LOGGERS = ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry")
-
-
-def redact(text: str) -> str:
-    """*text* with every SAS signature and account key replaced by ``REDACTED``."""
-    return _SECRET.sub(r"\1REDACTED", text)
-
-
-class RedactSecrets(logging.Filter):
-    """Rewrites a record whose message holds a signature or key; never drops one."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's to report
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-_FILTER = RedactSecrets()
+_FILTER = SecretRedactionFilter()
 
 
 def install() -> None:

@@ -120,6 +120,7 @@ class ServiceRetry(HTTPPolicy[Any, Any]):
 
         with call_scope(self.policy) as call:
             assert call is not None
+            call.reached_for(request.http_request.url)
             try:
                 response = call_with_retries(
                     attempt,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+# The plain-http rule is shared with the other network backends; re-exported here.
+from remote_store._transport import check_transport as check_transport
+from remote_store._transport import is_loopback as is_loopback
 from remote_store.errors import ConfigError, InvalidPath
 
 _CONTAINER = re.compile(r"^(?:\$root|\$web|\$logs|[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9])$")
@@ -49,30 +51,6 @@ def check_account_name(name: object) -> str:
     return name
 
 
-def is_loopback(host: str | None) -> bool:
-    """Whether *host* is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
-    if not host:
-        return False
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_transport(url: str, *, allow_insecure: bool = False, option: str = "account_url") -> None:
-    """Refuse plain ``http://`` to anything but this machine (an emulator) unless
-    *allow_insecure*: credentials and data would cross the network in clear text."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() == "http" and not allow_insecure and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"{option} uses http:// to {parts.hostname!r}: credentials and data would travel "
-            "unencrypted. Use https://, or pass client_options={'allow_insecure': True} "
-            "if you really mean it (only loopback emulators are allowed without it)"
-        )
-
-
 def check_connection_string(conn: str, *, allow_insecure: bool = False) -> None:
     """`check_transport` for every endpoint a connection string names (``BlobEndpoint``,
     ``DefaultEndpointsProtocol=http`` with an account host)."""
@@ -112,6 +90,7 @@ def dfs_endpoint(account_url: str) -> str:
 
 
 def account_url_for(account_name: str) -> str:
+    """The public cloud's Blob endpoint of *account_name* (whose form the caller checked)."""
     return f"https://{account_name}.blob.core.windows.net"
 
 
@@ -191,6 +170,13 @@ def parse_url(url: str) -> AzureLocation:
         https = "http" if scheme == "abfs" and _IP_HOST.match(host) else "https"
         account_url = blob_endpoint(f"{https}://{host}", allow_insecure=True)  # checked on use
     else:
+        # The one place a URL is built from an account name: its form must be Azure's.
+        if not _ACCOUNT.match(parts.account):
+            raise InvalidPath(
+                f"{url[:80]!r}: {parts.account[:40]!r} is not a storage account name "
+                "(3-24 lower-case letters and digits); give the full host instead",
+                path=url,
+            )
         account_url = account_url_for(parts.account)
     return AzureLocation(parts.container, path, parts.account, account_url)
 

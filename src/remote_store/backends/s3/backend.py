@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from contextlib import AbstractContextManager, suppress
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from remote_store.backends.s3.retry import DEFAULT_RETRY, Requests
 from remote_store.capabilities import CapabilitySet
 from remote_store.config import RetryPolicy
 from remote_store.errors import CapabilityNotSupported, ConfigError, InvalidArgument, InvalidPath
+from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
 from remote_store.objectstore import OBJECT_STORE_CAPABILITIES
 from remote_store.transfer.deadline import call_scope
@@ -204,10 +204,11 @@ class S3Backend(S3Objects, Backend):
             "region": self._client.meta.region_name,
         }
         return ResolutionPlan(
-            backend=self.name,
             kind="s3",
+            backend=self.name,
+            key=key,
             native_path=self._native_path(key),
-            details=MappingProxyType(details),
+            details=FrozenMap(details),
         )
 
     def _unwrap(self, type_hint: type[T]) -> T:

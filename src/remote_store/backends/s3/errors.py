@@ -188,7 +188,9 @@ def for_code(
         cls, text = NotFound, "not found"
     else:
         cls, text = RemoteStoreError, "failed"
-    return cls(f"{where}: {text} ({said})", path=path, backend=BACKEND)
+    error = cls(f"{where}: {text} ({said})", path=path, backend=BACKEND)
+    error.service_code = code
+    return error
 
 
 @contextmanager
@@ -207,9 +209,11 @@ def _with_attempts(error: RemoteStoreError) -> RemoteStoreError:
     call = deadline.current()
     if call is None or not error.retryable:
         return error
-    return type(error)(
+    described = type(error)(
         f"{error.message}; {call.describe()}",
         path=error.path,
         backend=error.backend,
         retryable=error.retryable,
     )
+    described.service_code = error.service_code
+    return described

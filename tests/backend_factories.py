@@ -16,6 +16,8 @@ from remote_store.backend import Backend
 from remote_store.backends import LocalBackend, MemoryBackend
 from tests.azure_support import conformance_backend, hns_conformance_backend
 from tests.http_support import http_conformance_backend
+from tests.s3_support import conformance_backend as s3_conformance_backend
+from tests.s3_support import pyarrow_conformance_backend
 from tests.sftp_support import conformance_backend as sftp_conformance_backend
 from tests.sql_support import postgres_backend, sqlite_backend
 
@@ -39,4 +41,6 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
     "sql-blob-sqlite": sqlite_backend,
     "sql-blob-postgres": postgres_backend,
     "sftp": sftp_conformance_backend,
+    "s3": s3_conformance_backend,
+    "s3-pyarrow": pyarrow_conformance_backend,
 }

@@ -10,6 +10,7 @@ from tests.azure_support import Azurite, run_azurite
 from tests.fault_proxy.fixtures import azurite_proxy, fault_proxy, hns_proxy
 from tests.hns_emulator.fixtures import hns_emulator
 from tests.http_support import nginx, plain_http
+from tests.s3_support import S3Server, run_server
 from tests.sftp_support import Sshd, run_sshd
 from tests.sql_support import Postgres, run_postgres
 
@@ -19,6 +20,8 @@ __all__ = [
     "fault_proxy",
     "hns_emulator",
     "hns_proxy",
+    "ministack",
+    "moto",
     "nginx",
     "plain_http",
     "postgres",
@@ -44,6 +47,20 @@ def postgres() -> Iterator[Postgres]:
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     """OpenSSH's sshd with SFTP on a free loopback port (started once, stopped by PID)."""
     with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ministack() -> Iterator[S3Server]:
+    """A running MiniStack S3 server (started once per session, stopped by PID at its end)."""
+    with run_server("ministack") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[S3Server]:
+    """A running moto S3 server (started once per session, stopped by PID at its end)."""
+    with run_server("moto") as server:
         yield server
 
 

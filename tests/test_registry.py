@@ -155,20 +155,20 @@ def test_reg_001_importing_and_validating_imports_no_backend_module() -> None:
 
 
 def test_reg_002_unknown_type_lists_known_types() -> None:
-    with pytest.raises(ConfigError, match=r"unknown backend type 's3'.*known types:.*local"):
-        load_backend_class("s3")
+    with pytest.raises(ConfigError, match=r"unknown backend type 'gcs'.*known types:.*local"):
+        load_backend_class("gcs")
 
 
 def test_reg_002_seed_prod_toml_fails_only_at_registry(tmp_path: Path) -> None:
     (tmp_path / "prod.toml").write_text(
-        '[backends.storage]\ntype = "s3"\nbucket = "my-bucket"\n\n'
+        '[backends.storage]\ntype = "gcs"\nbucket = "my-bucket"\n\n'
         '[stores.default]\nbackend = "storage"\n'
     )
     config = RegistryConfig.from_toml(tmp_path / "prod.toml")  # loading is fine
     with pytest.raises(ConfigError) as caught:
         Registry(config)
     message = str(caught.value)
-    assert "backend 'storage' has unknown type 's3'" in message
+    assert "backend 'storage' has unknown type 'gcs'" in message
     assert "azure, fake" in message and "memory" in message
 
 

@@ -47,6 +47,10 @@ _types: dict[str, _BackendType] = {
     "memory": _BackendType("remote_store.backends.memory:MemoryBackend"),
     "azure": _BackendType("remote_store.backends.azure:AzureBackend", extra="azure"),
     "http": _BackendType("remote_store.backends.http:HttpBackend", extra="http"),
+    "s3": _BackendType("remote_store.backends.s3:S3Backend", extra="s3"),
+    "s3-pyarrow": _BackendType(
+        "remote_store.backends.s3.arrow:S3PyArrowBackend", extra="s3-pyarrow"
+    ),
     "sql-blob": _BackendType("remote_store.backends.sql:SQLBlobBackend", extra="sql"),
     "sql-query": _BackendType("remote_store.backends.sql.query:SQLQueryBackend", extra="sql-query"),
     "sftp": _BackendType("remote_store.backends.sftp:SFTPBackend", extra="sftp"),

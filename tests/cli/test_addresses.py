@@ -96,7 +96,8 @@ def test_parse_azure_url(url: str, expected: AzureUrl, key: str) -> None:
         ("https://myacct.blob.core.windows.net/", "expected https://ACCOUNT.blob"),
         ("abfss://c@myacct/x", "'myacct' is not an Azure storage host"),
         ("az://c/x?sig=secret", "no '?'"),
-        ("s3://bucket/x", "unsupported URL scheme"),
+        ("gs://bucket/x", "unsupported URL scheme"),
+        ("s3:///x", "names no bucket"),
     ],
 )
 def test_bad_urls(url: str, message: str) -> None:

@@ -18,6 +18,8 @@ MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "http": [pytest.mark.http],
     "sql-blob-postgres": [pytest.mark.postgres],
     "sftp": [pytest.mark.sftp],
+    "s3": [pytest.mark.s3],
+    "s3-pyarrow": [pytest.mark.s3],
 }
 
 

@@ -9,6 +9,8 @@ Conventions, written in the Markdown itself so a reader sees them too:
 - ```` ```python {.sftp} ```` needs an SFTP server: it runs against the test session's
   sshd, with ``SFTP_HOST``, ``SFTP_PORT``, ``SFTP_USER``, ``SFTP_KEY_FILE``,
   ``SFTP_KNOWN_HOSTS`` (its known_hosts line) and ``SFTP_BASE`` (a fresh folder) set.
+- ```` ```python {.s3} ```` needs S3: it runs against the session's MiniStack, with
+  ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_REGION`` set.
 - ```` ```toml ```` is a configuration: it must parse with `tomllib`, load with
   `RegistryConfig.from_toml_string` and name only known backend types. A first line
   ``# NAME.toml`` also writes it to ``NAME.toml`` in the page's working directory, where the
@@ -66,6 +68,8 @@ class Block:
         if self.lang in ("python", "py"):
             if "sftp" in self.classes:
                 return "sftp"
+            if "s3" in self.classes:
+                return "s3"
             return "azure" if "azure" in self.classes else "python"
         if self.lang == "toml":
             return "pyproject" if "pyproject" in self.classes else "toml"

@@ -20,6 +20,7 @@ from remote_store import Registry, RegistryConfig
 from remote_store import registry as registry_module
 from tests.azure_support import Azurite
 from tests.docs.blocks import ROOT, Block, all_blocks
+from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tests.sftp_support import Sshd
 
 #: Every block marked ``<!-- skip: reason -->``, by file, with its count. A new skip must be
@@ -98,7 +99,7 @@ def _run_page(page: str, kinds: set[str], tmp_path: Path, monkeypatch: pytest.Mo
     try:
         for block in (b for b in BLOCKS if b.file == page):
             name = block.file_name()
-            if name and block.kind in ("toml", "python", "azure", "sftp"):
+            if name and block.kind in ("toml", "python", "azure", "sftp", "s3"):
                 (tmp_path / name).write_text(block.code, encoding="utf-8")
             if block.kind == "toml":
                 _check_config(block)
@@ -147,6 +148,23 @@ def test_page_sftp_blocks_run_on_sshd(
     }.items():
         monkeypatch.setenv(name, value)
     assert _run_page(page, {"sftp"}, tmp_path, monkeypatch) > 0
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("page", _pages("s3"))
+def test_page_s3_blocks_run_on_ministack(
+    page: str, ministack: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's ``python {.s3}`` blocks run in order against MiniStack, configured only
+    through the standard AWS environment variables."""
+    for name, value in {
+        "AWS_ENDPOINT_URL": ministack.endpoint,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert _run_page(page, {"s3"}, tmp_path, monkeypatch) > 0
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.kind == "json"], ids=lambda b: b.where)

@@ -10,6 +10,7 @@ from remote_store.backends.memory import MemoryBackend
 if TYPE_CHECKING:
     from remote_store.backends.azure import AzureBackend, AzureUtils
     from remote_store.backends.http import HttpBackend, ReadOnlyHttpBackend
+    from remote_store.backends.s3 import S3Backend, S3PyArrowBackend
     from remote_store.backends.sftp import SFTPBackend
     from remote_store.backends.sql import SQLBlobBackend, SQLQueryBackend
 
@@ -20,6 +21,8 @@ __all__ = [
     "LocalBackend",
     "MemoryBackend",
     "ReadOnlyHttpBackend",
+    "S3Backend",
+    "S3PyArrowBackend",
     "SFTPBackend",
     "SQLBlobBackend",
     "SQLQueryBackend",
@@ -31,12 +34,14 @@ _LAZY = {
     "AzureUtils": "azure",
     "HttpBackend": "http",
     "ReadOnlyHttpBackend": "http",
+    "S3Backend": "s3",
+    "S3PyArrowBackend": "s3-pyarrow",
     "SQLBlobBackend": "sql-blob",
     "SQLQueryBackend": "sql-query",
     "SFTPBackend": "sftp",
 }
 #: Backend type -> its package below this one, where the two names differ.
-_PACKAGES = {"sql-blob": "sql", "sql-query": "sql"}
+_PACKAGES = {"sql-blob": "sql", "sql-query": "sql", "s3-pyarrow": "s3"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Parsing the addresses users type: ``STORE:path``, Azure and SFTP URLs, and local paths.
+"""Parsing the addresses users type: ``STORE:path``, Azure, SFTP and S3 URLs, and local paths.
 
 Parsing is pure (no I/O beyond one existence check that disambiguates ``name:thing``), so
 it is tested on its own; `remote_store.cli.session` turns an `Address` into a store.
@@ -26,7 +26,7 @@ class AddressError(InvalidPath):
     """An operand that cannot be meant as written; the message says what to write."""
 
 
-Kind = Literal["store", "local", "azure", "sftp", "stdio"]
+Kind = Literal["store", "local", "azure", "sftp", "s3", "stdio"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class Address:
     store: str | None = None
     azure: AzureUrl | None = None
     sftp: SftpUrl | None = None
+    #: The bucket of an ``s3://`` address.
+    bucket: str | None = None
 
     @property
     def is_dir_hint(self) -> bool:
@@ -100,9 +102,12 @@ def parse_address(text: str, store_names: Collection[str]) -> Address:
             return Address("sftp", text, path, sftp=server)
         if scheme == "file":
             return Address("local", text, unquote(urlsplit(text).path))
+        if scheme == "s3":
+            bucket, path = parse_s3_url(text)
+            return Address("s3", text, path, bucket=bucket)
         raise AddressError(
             f"unsupported URL scheme {scheme + '://'!r} in {_short(text)!r}; "
-            "use STORE:path, az://, abfss://, sftp:// or a local path",
+            "use STORE:path, az://, abfss://, sftp://, s3:// or a local path",
             path=_short(text),
         )
     prefixed = _STORE_PREFIX.match(text)
@@ -118,6 +123,18 @@ def parse_address(text: str, store_names: Collection[str]) -> Address:
                 path=text,
             )
     return Address("local", text, text)
+
+
+def parse_s3_url(text: str) -> tuple[str, str]:
+    """``s3://BUCKET/key`` -> (bucket, key); endpoint and credentials come from the
+    standard AWS environment variables and files when the store is opened."""
+    rest = text.split("://", 1)[1]
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        raise AddressError(f"{_short(text)!r} names no bucket; write s3://BUCKET/PATH")
+    if "?" in text or "#" in text:
+        raise AddressError(f"{_short(text)!r}: an s3:// address takes no '?' or '#'")
+    return bucket, key
 
 
 def parse_azure_url(text: str) -> tuple[AzureUrl, str]:

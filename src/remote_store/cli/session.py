@@ -95,6 +95,10 @@ class Session:
             assert address.sftp is not None
             store = self.adhoc_store("sftp", sftp_options(address.sftp, self._env))
             return Location(store, _key(address.path), address, address.sftp.prefix())
+        if address.kind == "s3":
+            assert address.bucket is not None
+            store = self.adhoc_store("s3", {"bucket": address.bucket})
+            return Location(store, _key(address.path), address, f"s3://{address.bucket}/")
         if address.kind == "local":
             full = os.path.abspath(address.path)
             root = anchor if anchor is not None else existing_folder(full)

@@ -12,7 +12,6 @@ from remote_store.models import WriteResult
 from remote_store.objectstore.model import ListPage, ObjectMeta
 from remote_store.objectstore.putstream import PutStream, SpooledPut
 from remote_store.streams import WritableContent
-from remote_store.transfer import deadline
 
 
 class Primitives(ABC):
@@ -92,8 +91,3 @@ class Primitives(ABC):
         return SpooledPut(
             self._put_object, key, create_only=create_only, if_match=if_match, metadata=metadata
         )
-
-    def _maybe_landed(self) -> bool:
-        """Whether this call retried a request that may already have taken effect: then a
-        conflict may be with our own first attempt (`remote_store.transfer.deadline`)."""
-        return deadline.maybe_landed()

@@ -46,3 +46,15 @@ def test_copy_list_cat_move_remove_over_s3_urls(ministack: S3Server, tmp_path: P
     assert removed.code == 0, removed.err
     keys = ministack.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0)
     assert keys == 0
+
+
+def test_mb_creates_a_bucket_once_and_a_missing_one_is_named(
+    ministack: S3Server, tmp_path: Path
+) -> None:
+    name = f"mb-{tmp_path.name[-12:].lower().replace('_', '-')}".rstrip("-")
+    missing = _run(ministack, tmp_path, "ls", f"s3://{name}/")
+    assert missing.code == 1 and "NoSuchBucket" in missing.err, missing.err
+    first = _run(ministack, tmp_path, "mb", f"s3://{name}")
+    assert (first.code, first.out) == (0, f"created s3://{name}/\n"), first.err
+    again = _run(ministack, tmp_path, "mb", "--json", f"s3://{name}")
+    assert again.json() == [{"address": f"s3://{name}/", "created": False}]

@@ -17,19 +17,22 @@ from remote_store.cli.output import emit_json
 @json_flag
 @global_flags
 def mb(addresses: tuple[str, ...], as_json: bool) -> None:
-    """Create the container (Azure) or bucket each address names; one that exists is
-    left as it is.
+    """Create the container (Azure) or bucket (S3) each address names; one that exists
+    is left as it is.
 
     \b
     Examples:
       remote-store mb az://new-container
+      remote-store mb s3://new-bucket
       remote-store mb lake:
     """
     made: list[dict[str, Any]] = []
     for loc in state().open_all(list(addresses)):
         with loc.about():
             backend = loc.store.backend
-            create: Callable[[], bool] | None = getattr(backend, "create_container", None)
+            create: Callable[[], bool] | None = getattr(
+                backend, "create_container", getattr(backend, "create_bucket", None)
+            )
             if not callable(create):
                 raise CommandError(
                     f"{loc.show()!r}: a {backend.name} store has no container or bucket to create"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import threading
 from contextlib import AbstractContextManager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -24,7 +25,14 @@ from remote_store.backends.s3.objects import S3Objects
 from remote_store.backends.s3.retry import DEFAULT_RETRY, Requests
 from remote_store.capabilities import CapabilitySet
 from remote_store.config import RetryPolicy
-from remote_store.errors import CapabilityNotSupported, ConfigError, InvalidArgument, InvalidPath
+from remote_store.errors import (
+    CapabilityNotSupported,
+    ConfigError,
+    InvalidArgument,
+    InvalidPath,
+    NotFound,
+    RemoteStoreError,
+)
 from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
 from remote_store.objectstore import OBJECT_STORE_CAPABILITIES
@@ -111,8 +119,13 @@ class S3Backend(S3Objects, Backend):
         chunk_get_size: int = DEFAULT_CHUNK_GET_SIZE,
         reject_write_under_file_ancestor: bool = False,
         allow_insecure: bool = False,
+        create_bucket: bool = False,
     ) -> None:
         self._bucket = check_bucket(bucket)
+        if not isinstance(create_bucket, bool):
+            raise ConfigError("create_bucket must be a bool")
+        self._create_on_first_use = create_bucket
+        self._first_use = threading.Lock()
         check_endpoint(endpoint_url, allow_insecure=allow_insecure)
         if profile is not None and not isinstance(profile, str):
             raise ConfigError("profile must be a str")
@@ -177,7 +190,38 @@ class S3Backend(S3Objects, Backend):
 
     # ------------------------------------------------------------------ kernel hooks
 
+    def create_bucket(self) -> bool:
+        """Create the bucket; ``True`` if this call created it, ``False`` if it was there.
+        A HeadBucket first (some services, and AWS in us-east-1, answer CreateBucket of an
+        existing bucket with success), then CreateBucket if it is missing. For a store to
+        create its bucket on first use instead, pass ``create_bucket=True``."""
+        with self._own_call():
+            return self._create()
+
+    def _create(self) -> bool:
+        try:
+            self._requests("head_bucket", "create bucket", None, Bucket=self._bucket)
+            return False
+        except NotFound:
+            pass
+        params: dict[str, Any] = {"Bucket": self._bucket}
+        region = self._client.meta.region_name
+        if region and region != "us-east-1":  # the one region that takes no constraint
+            params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            self._requests("create_bucket", "create bucket", None, **params)
+        except RemoteStoreError as error:
+            if error.service_code == "BucketAlreadyOwnedByYou":  # created meanwhile
+                return False
+            raise
+        return True
+
     def _call_scope(self) -> AbstractContextManager[object]:
+        if self._create_on_first_use:
+            with self._first_use:
+                if self._create_on_first_use:
+                    self._create()
+                    self._create_on_first_use = False
         # One deadline per public call: every request it makes, retries included, shares it.
         return call_scope(self._retry)
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from io import BufferedWriter
-from typing import BinaryIO, ClassVar, cast
+from typing import Any, BinaryIO, ClassVar, cast
 
 from remote_store import paths
 from remote_store.backend import Backend
@@ -127,6 +127,7 @@ class LocalBackend(Backend):
             with _os_errors(base):
                 os.makedirs(base, exist_ok=True)
         self._base = base
+        self._create = create
         self._root = os.path.realpath(base)
         self._root_prefix = self._root.rstrip(os.sep) + os.sep
         self._xattrs = _xattrs_work(self._root)
@@ -137,6 +138,10 @@ class LocalBackend(Backend):
 
     def __repr__(self) -> str:
         return f"LocalBackend({self._root!r})"
+
+    def _rebuild_options(self) -> Mapping[str, Any] | None:
+        # Absolute: a worker's current directory may differ from ours.
+        return {"base_path": self._base, "create": self._create}
 
     @property
     def capabilities(self) -> CapabilitySet:

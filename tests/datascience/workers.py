@@ -41,3 +41,11 @@ def unpickle_error(payload: bytes, env: dict[str, str]) -> str:
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return ""
+
+
+def fs_cat(payload: bytes, path: str, env: dict[str, str]) -> bytes:
+    """Unpickle an fsspec filesystem here and read *path* through it."""
+    os.environ.update(env)
+    fs = pickle.loads(payload)
+    data: bytes = fs.cat_file(path)
+    return data

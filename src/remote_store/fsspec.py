@@ -9,15 +9,14 @@ without an import. Spec: sdd/specs/021-data-science.md (DS-010..).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, BinaryIO
 
 from fsspec.spec import AbstractFileSystem
 
 from remote_store import _pickling, paths
+from remote_store._atomic_file import AtomicFile
 from remote_store.capabilities import Capability
 from remote_store.config import RegistryConfig
 from remote_store.errors import CapabilityNotSupported, InvalidArgument, IsAFolder, NotFound
@@ -329,54 +328,6 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         """Folders exist by holding files: nothing to create."""
-
-
-class AtomicFile(io.RawIOBase):
-    """The writer of `open(..., "wb")`: its content lands atomically on `close`, and is
-    discarded when the ``with`` block raises or `discard` is called."""
-
-    def __init__(self, manager: AbstractContextManager[BinaryIO]) -> None:
-        self._manager = manager
-        self._stream = manager.__enter__()
-        self._written = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self._stream.write(view)
-        self._written += len(view)
-        return len(view)
-
-    def tell(self) -> int:
-        return self._written
-
-    def discard(self) -> None:
-        """Drop what was written: the target keeps its previous content."""
-        if not self.closed:
-            error = _Discarded()
-            try:
-                self._manager.__exit__(type(error), error, None)
-            finally:
-                super().close()
-
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                self._manager.__exit__(None, None, None)
-            finally:
-                super().close()
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        if error is not None:
-            self.discard()
-        else:
-            self.close()
-
-
-class _Discarded(Exception):
-    """Handed to the atomic writer so that it drops its content."""
 
 
 def _ancestors(name: str, top: str) -> Iterator[str]:

@@ -84,16 +84,32 @@ def main() -> None:
                 fsspec_fs = RemoteStoreFileSystem(store=store)
                 adlfs = AzureBlobFileSystem(connection_string=proxy.connection_string)
                 results = [
-                    _measure(proxy, "remote-store pyarrow.fs",
-                             lambda: _read(arrow.open_input_file("big.parquet"))),
-                    _measure(proxy, "remote-store fsspec",
-                             lambda: _read(fsspec_fs.open("big.parquet", "rb"))),
-                    _measure(proxy, "adlfs",
-                             lambda: _read(adlfs.open(f"{container}/big.parquet", "rb"))),
+                    _measure(
+                        proxy,
+                        "remote-store pyarrow.fs",
+                        lambda: _read(arrow.open_input_file("big.parquet")),
+                    ),
+                    _measure(
+                        proxy,
+                        "remote-store fsspec",
+                        lambda: _read(fsspec_fs.open("big.parquet", "rb")),
+                    ),
+                    _measure(
+                        proxy, "adlfs", lambda: _read(adlfs.open(f"{container}/big.parquet", "rb"))
+                    ),
                 ]
-        print(json.dumps({"file_bytes": size, "column_chunk_bytes": chunk,
-                          "footer_bytes": footer, "target_bytes": int(1.5 * (chunk + footer)),
-                          "results": results}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "file_bytes": size,
+                    "column_chunk_bytes": chunk,
+                    "footer_bytes": footer,
+                    "target_bytes": int(1.5 * (chunk + footer)),
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -177,7 +177,26 @@ class RegistryConfig:
             name: _backend_from(name, raw) for name, raw in _table(resolved, "backends").items()
         }
         stores = {name: _store_from(name, raw) for name, raw in _table(resolved, "stores").items()}
-        return cls(backends=backends, stores=stores)
+        config = cls(backends=backends, stores=stores)
+        if resolved != top:
+            # Values came from the environment: a pickle carries this template, never them.
+            object.__setattr__(config, "_template", top)
+        return config
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """A config whose values came from ``${VAR}`` placeholders pickles as its unresolved
+        template and is resolved again from the receiving process's environment (an unset
+        variable raises `ConfigError` there); any other config pickles by value."""
+        template = self.__dict__.get("_template")
+        if template is not None:
+            return (_from_template, (template,))
+        return (type(self), (dict(self.backends), dict(self.stores)))
+
+    def __copy__(self) -> RegistryConfig:
+        return self  # immutable; a copy must not re-read the environment
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RegistryConfig:
+        return self
 
     @classmethod
     def from_toml(
@@ -224,6 +243,10 @@ class RegistryConfig:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _from_template(template: Mapping[str, Any]) -> RegistryConfig:
+    return RegistryConfig.from_dict(template)
 
 
 def _is_number(value: object) -> bool:

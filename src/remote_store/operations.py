@@ -18,7 +18,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO, ClassVar, Literal, TypeVar, cast
+from typing import Any, BinaryIO, ClassVar, Literal, TypeVar, cast
 
 from remote_store import globbing
 from remote_store.capabilities import Capability
@@ -261,6 +261,13 @@ class BackendHooks(Operations):
 
     def _close(self) -> None:
         """Release what the backend created (clients, connections); called once."""
+
+    def _rebuild_options(self) -> Mapping[str, Any] | None:
+        """The keyword arguments that build an equivalent instance of this class in another
+        process (a pickled `Store` carries them), or ``None`` when the backend cannot say.
+        Raise `InvalidArgument` when a rebuilt instance would not be the same store (its
+        data lives in this process)."""
+        return None
 
 
 def folder_info(key: str, files: Iterator[FileInfo], max_depth: int | None = None) -> FolderInfo:

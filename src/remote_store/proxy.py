@@ -42,11 +42,19 @@ class ProxyStore(Store):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._inner!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The proxy's own attributes as they are; the wrapped store by configuration.
+        return (_blank, (type(self),), dict(self.__dict__))
+
     def child(self, subpath: str) -> Store:
         """A proxy of this class (a shallow copy of this one) around the inner store's child."""
         wrapped = copy.copy(self)
         wrapped._inner = self._inner.child(subpath)
         return wrapped
+
+
+def _blank(cls: type[ProxyStore]) -> ProxyStore:
+    return cls.__new__(cls)
 
 
 def _forwarding(name: str, original: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from remote_store._pickling import RegistryOrigin, check_rebuildable
 from remote_store.backend import Backend
 from remote_store.config import BackendConfig, RegistryConfig
 from remote_store.errors import ConfigError, InvalidArgument, RemoteStoreError
@@ -173,7 +174,9 @@ class Registry:
         if profile is None:
             defined = ", ".join(self._config.stores) or "(none)"
             raise ConfigError(f"unknown store {name!r}; defined stores: {defined}")
-        return Store(self.get_backend(profile.backend), profile.root_path, owns_backend=False)
+        store = Store(self.get_backend(profile.backend), profile.root_path, owns_backend=False)
+        store._origin = RegistryOrigin(self._config, name)  # it pickles as this configuration
+        return store
 
     def get_backend(self, name: str) -> Backend:
         """The backend *name*, built on first use (once, even under concurrent calls)."""
@@ -199,6 +202,15 @@ class Registry:
                     return backend
             backend.close()  # close() ran during the build; do not leak what we made
             raise RemoteStoreError("Registry was closed while building a backend", backend=name)
+
+    def __reduce__(self) -> tuple[type[Registry], tuple[RegistryConfig]]:
+        """A registry pickles as its configuration; the receiving process builds each
+        backend on first use."""
+        with self._lock:
+            built = list(self._built.values())
+        for backend in built:
+            check_rebuildable(backend)
+        return (type(self), (self._config,))
 
     def close(self) -> None:
         """Close every backend this registry built, newest first. Idempotent; a failing

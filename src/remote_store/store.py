@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
-from remote_store import globbing, paths
+from remote_store import _pickling, globbing, paths
 from remote_store._guard import CallerSink, SinkFailed, gated, relative_errors
 from remote_store.backend import Backend
 from remote_store.capabilities import Capability
@@ -31,13 +31,57 @@ class Store:
     def __init__(self, backend: Backend, root_path: str = "", *, owns_backend: bool = True) -> None:
         if not isinstance(backend, Backend):
             raise InvalidArgument(f"backend must be a Backend, got {type(backend).__name__}")
-        self._backend = backend
+        self._source: Backend | _pickling.LazyBackend = backend
         self._root = paths.normalize(root_path)
         # A Registry shares one backend between stores and closes it itself.
         self._owns_backend = owns_backend
+        # Set for a store a Registry handed out: it pickles as that configuration.
+        self._origin: _pickling.RegistryOrigin | None = None
+
+    @classmethod
+    def _lazy(
+        cls,
+        source: Backend | _pickling.LazyBackend,
+        root: str,
+        origin: _pickling.RegistryOrigin | None,
+        *,
+        owns: bool,
+    ) -> Store:
+        store = cls.__new__(cls)
+        store._source, store._root, store._owns_backend = source, root, owns
+        store._origin = origin
+        return store
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle by configuration, never a live client: see `remote_store._pickling`."""
+        if self._origin is not None:
+            built = self._built()
+            if built is not None:
+                _pickling.check_rebuildable(built)
+            origin = self._origin
+            return (_pickling.registry_store, (origin.config, origin.name, self._root))
+        backend = self._backend
+        options = _pickling.direct_options(backend)
+        return (_pickling.direct_store, (type(backend), options, self._root))
+
+    def __copy__(self) -> Store:
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def _built(self) -> Backend | None:
+        source = self._source
+        return source if isinstance(source, Backend) else source.built
+
+    @property
+    def _backend(self) -> Backend:
+        source = self._source
+        return source if isinstance(source, Backend) else source.get()
 
     def __repr__(self) -> str:
-        return f"Store(backend={self._backend.name!r}, root_path={self._root!r})"
+        built = self._built()
+        name = built.name if built is not None else "(not built yet)"
+        return f"Store(backend={name!r}, root_path={self._root!r})"
 
     @property
     def backend(self) -> Backend:
@@ -68,7 +112,8 @@ class Store:
 
     def child(self, subpath: str) -> Store:
         """A Store rooted at *subpath* below this one, sharing the backend."""
-        return Store(self._backend, self._key(subpath, allow_root=True), owns_backend=False)
+        root = self._key(subpath, allow_root=True)
+        return Store._lazy(self._source, root, self._origin, owns=False)
 
     def to_key(self, native_path: str) -> str:
         """The store path of a backend-native path (inverse of `native_path`)."""

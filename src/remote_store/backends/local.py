@@ -7,7 +7,7 @@ import os
 import shutil
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO, ClassVar, TypeVar, cast
+from typing import Any, BinaryIO, ClassVar, TypeVar, cast
 
 from remote_store.backend import Backend
 from remote_store.backends._local_cas import Etags, check_etag, fine_mtimes, locked, probe_folder
@@ -107,6 +107,7 @@ class LocalBackend(Listing, Backend):
             with os_errors(base):
                 os.makedirs(base, exist_ok=True)
         self._base = base
+        self._create = create
         self._root = os.path.realpath(base)
         self._tree = Tree(self._root, base)
         self._xattrs, fine_mtime = _probe(self._root)
@@ -120,6 +121,10 @@ class LocalBackend(Listing, Backend):
 
     def __repr__(self) -> str:
         return f"LocalBackend({self._root!r})"
+
+    def _rebuild_options(self) -> Mapping[str, Any] | None:
+        # Absolute: a worker's current directory may differ from ours.
+        return {"base_path": self._base, "create": self._create}
 
     @property
     def capabilities(self) -> CapabilitySet:

@@ -8,11 +8,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from remote_store import paths
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
+    InvalidArgument,
     IsAFolder,
     NotAFolder,
     NotFound,
@@ -77,6 +78,14 @@ class MemoryBackend(ObjectStoreBackend):
 
     def __repr__(self) -> str:
         return f"MemoryBackend(files={len(self._files)})"
+
+    def _rebuild_options(self) -> Mapping[str, Any] | None:
+        # A rebuilt MemoryBackend would be empty: refusing beats silently losing the data.
+        raise InvalidArgument(
+            "a memory store cannot be pickled: its files live in this process only, and "
+            "another process would get an empty store; use a local or remote backend",
+            backend=self.name,
+        )
 
     # ------------------------------------------------------------------ primitives
 

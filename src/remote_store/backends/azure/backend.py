@@ -28,6 +28,7 @@ from remote_store.capabilities import CapabilitySet
 from remote_store.errors import (
     CapabilityNotSupported,
     ConfigError,
+    InvalidArgument,
     InvalidPath,
     PermissionDenied,
 )
@@ -41,6 +42,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger("remote_store.azure")
 _CREDENTIAL_OPTIONS = ("account_key", "sas_token", "connection_string", "credential")
+
+
+def _credentials(given: dict[str, Any]) -> dict[str, Any]:
+    return {name: given[name] for name in _CREDENTIAL_OPTIONS}
+
+
+def _secret(value: Any) -> Any:
+    return Secret(value) if isinstance(value, str) else value
 
 
 class AzureBackend(Backend):
@@ -91,6 +100,20 @@ class AzureBackend(Backend):
             max_concurrency=max_concurrency,
         )
         self._settings = settings
+        # What another process needs to build the same backend (a pickled Store); str
+        # credentials as Secret, which pickles by value and never prints.
+        self._options: dict[str, Any] = {
+            "container": container,
+            "account_name": account_name,
+            "account_url": account_url,
+            **{name: _secret(value) for name, value in _credentials(locals()).items()},
+            "client_options": client_options,
+            "retry": retry,
+            "max_concurrency": max_concurrency,
+            "reject_write_under_file_ancestor": reject_write_under_file_ancestor,
+            "hns": hns,
+            "create_container": create_container,
+        }
         self._retry = settings.retry
         self._container_name = container
         self._hns = hns
@@ -110,6 +133,17 @@ class AzureBackend(Backend):
         self._selected: AzureStrategy | None = None
         self._datalake: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        credential = self._options["credential"]
+        if credential is not None and not isinstance(credential, Secret):
+            raise InvalidArgument(
+                f"a Store over Azure with a {type(credential).__name__} credential object "
+                "cannot be pickled; pass no credential (each process then uses "
+                "DefaultAzureCredential) or a key, SAS or connection string",
+                backend=self.name,
+            )
+        return dict(self._options)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:

@@ -1,0 +1,230 @@
+"""DS-010..DS-016: the rstore:// fsspec filesystem, through pandas and directly, on local,
+memory (in-process) and Azure (Azurite) stores."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pandas as pd
+import pytest
+
+from remote_store.backends.memory import MemoryBackend
+from remote_store.errors import (
+    AlreadyExists,
+    CapabilityNotSupported,
+    InvalidArgument,
+    NotFound,
+)
+from remote_store.fsspec import RemoteStoreFileSystem
+from remote_store.proxy import ProxyStore
+from remote_store.store import Store
+from tests.azure_support import Azurite
+from tests.datascience import workers
+
+KINDS = ["local", "memory", pytest.param("azure", marks=pytest.mark.azure)]
+
+
+def _toml(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "local":
+        return f'type = "local"\nbase_path = "{tmp_path / "disk"}"\n'
+    if kind == "memory":
+        return 'type = "memory"\n'
+    azurite: Azurite = request.getfixturevalue("azurite")
+    container = azurite.new_container("fs")
+    return f'type = "azure"\ncontainer = "{container}"\nconnection_string = "${{DS_AZ_CONN}}"\n'
+
+
+@pytest.fixture(params=KINDS)
+def config(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The path of a configuration with a store ``lake`` over the backend kind."""
+    if request.param == "azure":
+        azurite: Azurite = request.getfixturevalue("azurite")
+        monkeypatch.setenv("DS_AZ_CONN", azurite.connection_string)
+    backend = _toml(request.param, tmp_path, request)
+    path = tmp_path / "remote-store.toml"
+    # A root of its own per test: in-process, one memory backend serves an equal configuration.
+    root = f"r/{tmp_path.name}"
+    path.write_text(
+        f'[backends.b]\n{backend}\n[stores.lake]\nbackend = "b"\nroot_path = "{root}"\n'
+    )
+    return str(path)
+
+
+@pytest.fixture
+def fs(config: str) -> RemoteStoreFileSystem:
+    return RemoteStoreFileSystem(config=config)
+
+
+FRAME = pd.DataFrame({"city": ["Oslo", "Lima", "Pune"], "temp": [3.5, 19.0, 31.25]})
+
+
+def test_ds_015_pandas_csv_and_parquet_through_rstore_urls(config: str) -> None:
+    options = {"config": config}
+    FRAME.to_csv("rstore://lake/out/t.csv", index=False, storage_options=options)
+    FRAME.to_parquet("rstore://lake/out/t.parquet", storage_options=options)
+    csv = pd.read_csv("rstore://lake/out/t.csv", storage_options=options)
+    parquet = pd.read_parquet("rstore://lake/out/t.parquet", storage_options=options)
+    pd.testing.assert_frame_equal(csv, FRAME)
+    pd.testing.assert_frame_equal(parquet, FRAME)
+
+
+def test_ds_010_entry_point_and_discovery(
+    config: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert fsspec.get_filesystem_class("rstore") is RemoteStoreFileSystem
+    monkeypatch.setenv("REMOTE_STORE_CONFIG", config)
+    discovered = fsspec.filesystem("rstore")  # no options: found as the CLI finds it
+    discovered.pipe_file("lake/k.txt", b"v")
+    assert RemoteStoreFileSystem(config=config).cat_file("rstore://lake/k.txt") == b"v"
+    assert discovered.ls("", detail=False) == ["lake"]
+
+
+def _populate(fs: RemoteStoreFileSystem) -> None:
+    for name in ("a.csv", "d/b.csv", "d/e/c.csv", "d/e/x.txt"):
+        fs.pipe_file(f"lake/{name}", name.encode())
+
+
+def test_ds_011_ls_info_find_glob(fs: RemoteStoreFileSystem) -> None:
+    _populate(fs)
+    listed = {e["name"]: e["type"] for e in fs.ls("rstore://lake")}
+    assert listed == {"lake/a.csv": "file", "lake/d": "directory"}
+    assert fs.info("lake/d/b.csv")["size"] == len(b"d/b.csv")
+    assert fs.info("lake/d/e")["type"] == "directory"
+    assert fs.ls("lake/a.csv", detail=False) == ["lake/a.csv"]
+    with pytest.raises(FileNotFoundError):
+        fs.info("lake/nope")
+    with pytest.raises(FileNotFoundError):
+        fs.ls("lake/nope")
+    assert fs.find("lake/d") == ["lake/d/b.csv", "lake/d/e/c.csv", "lake/d/e/x.txt"]
+    assert fs.find("lake", maxdepth=1) == ["lake/a.csv"]
+    assert "lake/d/e" in fs.find("lake", withdirs=True)
+    assert fs.glob("rstore://lake/**/*.csv") == ["lake/a.csv", "lake/d/b.csv", "lake/d/e/c.csv"]
+    assert fs.glob("lake/*.csv") == ["lake/a.csv"]
+    assert fs.glob("lake/d/e/?.txt") == ["lake/d/e/x.txt"]
+    assert fs.isdir("lake/d") and fs.isfile("lake/a.csv") and not fs.exists("lake/zz")
+
+
+def test_ds_012_cat_file_ranges_and_pipe_file(fs: RemoteStoreFileSystem) -> None:
+    fs.pipe_file("lake/r.bin", bytes(range(100)))
+    assert fs.cat_file("lake/r.bin", start=10, end=20) == bytes(range(10, 20))
+    assert fs.cat_file("lake/r.bin", start=-5) == bytes(range(95, 100))
+    assert fs.cat_file("lake/r.bin", start=90, end=-5) == bytes(range(90, 95))
+    assert fs.cat_file("lake/r.bin", start=98, end=500) == bytes([98, 99])
+    assert fs.cat_file("lake/r.bin", start=50, end=50) == b""
+    fs.pipe_file("lake/r.bin", b"new")
+    assert fs.cat("lake/r.bin") == b"new"
+
+
+def test_ds_013_open_reads_seekably_and_writes_atomically(fs: RemoteStoreFileSystem) -> None:
+    with fs.open("lake/w.bin", "wb") as out:
+        out.write(b"0123456789")
+        assert not fs.exists("lake/w.bin")  # nothing lands before close
+    with fs.open("lake/w.bin", "rb") as stream:
+        assert stream.seekable()
+        stream.seek(7)
+        assert stream.read(2) == b"78"
+        stream.seek(1)
+        assert stream.read(3) == b"123"
+    with pytest.raises(RuntimeError, match="boom"), fs.open("lake/w.bin", "wb") as out:
+        out.write(b"half")
+        raise RuntimeError("boom")
+    assert fs.cat("lake/w.bin") == b"0123456789"  # discarded: the old content stays
+    with fs.open("lake/t.txt", "w") as text:
+        text.write("héllo\n")
+    assert fs.cat("lake/t.txt") == "héllo\n".encode()
+    with pytest.raises(AlreadyExists), fs.open("lake/w.bin", "xb") as out:
+        out.write(b"x")
+    with pytest.raises(CapabilityNotSupported):
+        fs.open("lake/w.bin", "ab")
+
+
+def test_ds_014_mv_rm_ukey(fs: RemoteStoreFileSystem) -> None:
+    _populate(fs)
+    fs.mv("lake/a.csv", "lake/moved/a.csv")
+    assert fs.cat("lake/moved/a.csv") == b"a.csv" and not fs.exists("lake/a.csv")
+    fs.mv("lake/d", "lake/d2", recursive=True)
+    assert fs.find("lake/d2") == ["lake/d2/b.csv", "lake/d2/e/c.csv", "lake/d2/e/x.txt"]
+    with pytest.raises(InvalidArgument, match="recursive"):
+        fs.mv("lake/d2", "lake/d3")
+    before = fs.ukey("lake/moved/a.csv")
+    fs.pipe_file("lake/moved/a.csv", b"changed")
+    assert fs.ukey("lake/moved/a.csv") not in ("", before)
+    fs.rm("lake/d2", recursive=True)
+    assert not fs.exists("lake/d2")
+    fs.rm_file("lake/moved/a.csv")
+    with pytest.raises(FileNotFoundError):
+        fs.rm("lake/moved/a.csv")
+
+
+def test_ds_010_bad_addresses_raise_typed_errors(fs: RemoteStoreFileSystem) -> None:
+    with pytest.raises(NotFound, match="no store 'nostore'"):
+        fs.cat("rstore://nostore/x")
+    with pytest.raises(InvalidArgument, match="names a store first"):
+        fs.cat_file("rstore:///")
+    with pytest.raises(InvalidArgument, match="store names"):
+        fs.glob("la*/x.csv")
+    with pytest.raises(InvalidArgument, match="one of"):
+        RemoteStoreFileSystem(config="x.toml", store=Store(MemoryBackend()))
+
+
+def test_ds_016_filesystem_pickles_by_configuration(
+    config: str, tmp_path: Path, spawned: ProcessPoolExecutor
+) -> None:
+    fs = RemoteStoreFileSystem(config=config)
+    fs.pipe_file("lake/p.txt", b"p")
+    if "memory" in Path(config).read_text():
+        with pytest.raises(InvalidArgument, match="memory store cannot be pickled"):
+            pickle.dumps(fs)
+        return
+    payload = pickle.dumps(fs)
+    assert b"AccountKey" not in payload  # Azure's key stays in the worker's environment
+    assert pickle.loads(payload).cat("lake/p.txt") == b"p"
+    env = {"DS_AZ_CONN": os.environ.get("DS_AZ_CONN", "")}
+    assert spawned.submit(workers.fs_cat, payload, "lake/p.txt", env).result() == b"p"
+
+
+class Counting(ProxyStore):
+    calls: list[str]
+
+    def list_files(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        self.calls.append("list_files")
+        return super().list_files(*args, **kwargs)
+
+    def iter_children(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        self.calls.append("iter_children")
+        return super().iter_children(*args, **kwargs)
+
+    def move(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append("move")
+        super().move(*args, **kwargs)
+
+    def copy(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append("copy")
+        super().copy(*args, **kwargs)
+
+
+def test_ds_011_find_is_one_flat_listing_and_mv_is_native() -> None:
+    store = Counting(Store(MemoryBackend()))
+    store.calls = []
+    fs = RemoteStoreFileSystem(store=store)
+    for i in range(30):
+        fs.pipe_file(f"p/{i % 3}/q/{i}.bin", b"x")
+    store.calls.clear()
+    assert len(fs.find("p")) == 30
+    assert store.calls == ["list_files"]
+    store.calls.clear()
+    fs.mv("p/0/q/0.bin", "p/0/q/zero.bin")
+    assert store.calls == ["move"]
+    assert fs.glob("p/1/q/1*.bin") == [
+        "p/1/q/1.bin",
+        "p/1/q/10.bin",
+        "p/1/q/13.bin",
+        "p/1/q/16.bin",
+        "p/1/q/19.bin",
+    ]

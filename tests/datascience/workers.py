@@ -1,0 +1,51 @@
+"""Functions a spawned worker process runs: importable, so a spawn pool can find them."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+from remote_store.registry import Registry
+from remote_store.store import Store
+
+
+def read_in_worker(payload: bytes, path: str, env: dict[str, str]) -> tuple[str, bytes]:
+    """Unpickle a Store in this process (after setting *env*), read *path* with it, and
+    report what the store looked like before its first call."""
+    os.environ.update(env)
+    store = pickle.loads(payload)
+    assert isinstance(store, Store)
+    before = repr(store)
+    return before, store.read_bytes(path)
+
+
+def write_in_worker(payload: bytes, path: str, data: bytes, env: dict[str, str]) -> None:
+    os.environ.update(env)
+    store = pickle.loads(payload)
+    store.write(path, data, overwrite=True)
+
+
+def registry_read(payload: bytes, store: str, path: str, env: dict[str, str]) -> bytes:
+    os.environ.update(env)
+    registry = pickle.loads(payload)
+    assert isinstance(registry, Registry)
+    return registry.get_store(store).read_bytes(path)
+
+
+def unpickle_error(payload: bytes, env: dict[str, str]) -> str:
+    """The type and message of the error unpickling raises here, or '' if none."""
+    for name in env:
+        os.environ.pop(name, None)
+    try:
+        pickle.loads(payload)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return ""
+
+
+def fs_cat(payload: bytes, path: str, env: dict[str, str]) -> bytes:
+    """Unpickle an fsspec filesystem here and read *path* through it."""
+    os.environ.update(env)
+    fs = pickle.loads(payload)
+    data: bytes = fs.cat_file(path)
+    return data

@@ -160,3 +160,19 @@ def copy_stream(source: BinaryIO, sink: Sink, chunk_size: int = DEFAULT_CHUNK_SI
         write_all(sink, memoryview(chunk))
         total += len(chunk)
     return total
+
+
+def seek_target(offset: int, whence: int, position: int, size: int) -> int:
+    """The absolute position a ``seek(offset, whence)`` asks for, from *position* in a
+    stream of *size* bytes; `InvalidArgument` for an unknown *whence* or a negative result."""
+    if whence == io.SEEK_SET:
+        target = offset
+    elif whence == io.SEEK_CUR:
+        target = position + offset
+    elif whence == io.SEEK_END:
+        target = size + offset
+    else:
+        raise InvalidArgument(f"invalid whence {whence!r}")
+    if target < 0:
+        raise InvalidArgument(f"negative seek position {target}")
+    return target

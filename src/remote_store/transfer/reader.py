@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeAlias
 
 from remote_store.config import RetryPolicy
 from remote_store.errors import InvalidArgument
-from remote_store.streams import Sink, write_all
+from remote_store.streams import Sink, seek_target, write_all
 from remote_store.transfer.deadline import call_scope
 from remote_store.transfer.prefetch import THREAD_NAME, ReadAhead
 
@@ -224,16 +224,7 @@ class RangeReader(io.RawIOBase):
         self._check_open()
         if not self._seekable:
             raise io.UnsupportedOperation("this stream is forward-only; use read_seekable()")
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self._pos + offset
-        elif whence == io.SEEK_END:
-            target = self._size + offset
-        else:
-            raise InvalidArgument(f"invalid whence {whence!r}")
-        if target < 0:
-            raise InvalidArgument(f"negative seek position {target}")
+        target = seek_target(offset, whence, self._pos, self._size)
         held = self._buffer_start <= target < self._buffer_start + len(self._buffer)
         if self._ahead is not None and not held and not self._ahead.covers(target):
             self._ahead.drop()  # cancel the requests not started: they will not be used

@@ -19,6 +19,8 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from remote_store.config import RetryPolicy
+from remote_store.errors import RemoteStoreError
+from remote_store.transfer import deadline
 from remote_store.transfer.deadline import DeadlineExceeded, call_scope
 
 T = TypeVar("T")
@@ -134,3 +136,19 @@ def _settle(outcome: T | Exception) -> T:
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
+
+
+def with_attempts(error: RemoteStoreError) -> RemoteStoreError:
+    """*error*, if retryable, with how many attempts the call made and over how long (and
+    the endpoint, when the transport noted it); its `service_code` kept."""
+    call = deadline.current()
+    if call is None or not error.retryable:
+        return error
+    described = type(error)(
+        f"{error.message}; {call.describe()}",
+        path=error.path,
+        backend=error.backend,
+        retryable=error.retryable,
+    )
+    described.service_code = error.service_code
+    return described

@@ -32,6 +32,7 @@ from remote_store.errors import (
     RemoteStoreError,
     ResourceLocked,
 )
+from remote_store.transfer.retrying import with_attempts
 
 BACKEND = "azure"
 
@@ -268,22 +269,7 @@ def translate(op: str, path: str | None, *, create_only: bool = False) -> Iterat
     except (AzureError, OSError) as exc:
         if isinstance(exc, RemoteStoreError):
             raise
-        mapped = _with_attempts(map_error(exc, op, path, create_only=create_only))
+        mapped = with_attempts(map_error(exc, op, path, create_only=create_only))
         if may_leak(exc):
             raise mapped from None
         raise mapped from exc
-
-
-def _with_attempts(error: RemoteStoreError) -> RemoteStoreError:
-    """A retryable error names how many attempts the call made, over how long."""
-    call = retry.current()
-    if call is None or not error.retryable:
-        return error
-    described = type(error)(
-        f"{error.message}; {call.describe()}",
-        path=error.path,
-        backend=error.backend,
-        retryable=error.retryable,
-    )
-    described.service_code = error.service_code
-    return described

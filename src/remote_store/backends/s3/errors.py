@@ -35,7 +35,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.transfer import deadline
-from remote_store.transfer.retrying import retryable_status
+from remote_store.transfer.retrying import retryable_status, with_attempts
 
 BACKEND = "s3"
 
@@ -201,19 +201,4 @@ def translate(op: str, path: str | None, *, create_only: bool = False) -> Iterat
     except (ClientError, BotoCoreError, OSError, deadline.DeadlineExceeded) as exc:
         if isinstance(exc, RemoteStoreError):
             raise
-        raise _with_attempts(map_error(exc, op, path, create_only=create_only)) from exc
-
-
-def _with_attempts(error: RemoteStoreError) -> RemoteStoreError:
-    """A retryable error names how many attempts the call made, over how long."""
-    call = deadline.current()
-    if call is None or not error.retryable:
-        return error
-    described = type(error)(
-        f"{error.message}; {call.describe()}",
-        path=error.path,
-        backend=error.backend,
-        retryable=error.retryable,
-    )
-    described.service_code = error.service_code
-    return described
+        raise with_attempts(map_error(exc, op, path, create_only=create_only)) from exc

@@ -33,6 +33,7 @@ from paramiko.sftp_file import SFTPFile
 from remote_store.backends.sftp.errors import translate
 from remote_store.backends.sftp.pool import Session, connection_failed
 from remote_store.errors import BackendUnavailable, IsAFolder
+from remote_store.streams import seek_target
 
 #: Bytes asked for per READ (OpenSSH answers up to 255 KiB; a server answering less
 #: teaches the stream its size).
@@ -127,16 +128,7 @@ class RemoteFile(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if self._read_ahead:
             raise io.UnsupportedOperation("this stream reads forward only")
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self._position + offset
-        elif whence == io.SEEK_END:
-            target = self._size + offset
-        else:
-            raise ValueError(f"invalid whence {whence!r}")
-        if target < 0:
-            raise ValueError("negative seek position")
+        target = seek_target(offset, whence, self._position, self._size)
         self._position = target
         return target
 

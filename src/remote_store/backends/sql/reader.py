@@ -17,6 +17,7 @@ from remote_store.backends.sql.clients import Transactions
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.schema import Tables
 from remote_store.errors import PreconditionFailed, RemoteStoreError
+from remote_store.streams import seek_target
 
 
 class ChunkReader(io.RawIOBase):
@@ -59,16 +60,7 @@ class ChunkReader(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if not self._seekable:
             raise io.UnsupportedOperation("seek")
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self._pos + offset
-        elif whence == io.SEEK_END:
-            target = self._size + offset
-        else:
-            raise ValueError(f"invalid whence {whence!r}")
-        if target < 0:
-            raise ValueError(f"negative seek position {target}")
+        target = seek_target(offset, whence, self._pos, self._size)
         self._pos = target
         return target
 

@@ -19,7 +19,10 @@ _FIELDS = re.compile(
     r"(?i)((?:sig|signature|x-amz-signature|x-amz-security-token|accountkey|"
     r"sharedaccesssignature|password|passwd|access_token|api[_-]?key|token)=)[^&\s;'\"]+"
 )
-_AUTHORIZATION = re.compile(r"(?i)(\bauthorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+")
+# Headers printed as ``'Name': 'value'`` or ``Name: value`` (b'...' for bytes values).
+_HEADERS = re.compile(
+    r"(?i)(\b(?:authorization|x-amz-security-token)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\r\n,}&]+"
+)
 _USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@")
 
 
@@ -30,7 +33,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if value:
             text = text.replace(value, _REDACTED)
     text = _FIELDS.sub(rf"\1{_REDACTED}", text)
-    text = _AUTHORIZATION.sub(rf"\1{_REDACTED}", text)
+    text = _HEADERS.sub(rf"\1{_REDACTED}", text)
     return _USERINFO.sub(rf"\1{_REDACTED}@", text)
 
 
@@ -57,3 +60,15 @@ class SecretRedactionFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+_LIBRARY_FILTER = SecretRedactionFilter()
+
+
+def protect_loggers(*names: str) -> None:
+    """Add the library's filter to other libraries' loggers that print request lines or
+    headers at DEBUG (urllib3, botocore), so no handler sees a credential (idempotent)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if _LIBRARY_FILTER not in logger.filters:
+            logger.addFilter(_LIBRARY_FILTER)

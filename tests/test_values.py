@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import pickle
+from pathlib import Path
 
 import pytest
 
-from remote_store import Capability, CapabilitySet, RegistryConfig, Secret
+from remote_store import Capability, CapabilitySet, InvalidArgument, RegistryConfig, Secret
+from remote_store.backends import LocalBackend, MemoryBackend
 from remote_store.frozen import FrozenMap
 
 READ_WRITE = CapabilitySet({Capability.READ, Capability.WRITE})
@@ -59,3 +61,15 @@ def test_frozen_map_is_read_only_and_equal_to_its_dict() -> None:
     with pytest.raises(AttributeError):
         frozen._items = {}
     assert pickle.loads(pickle.dumps(frozen)) == frozen
+
+
+def test_a_backend_pickles_as_its_options_or_refuses(tmp_path: Path) -> None:
+    """DS-003 for a backend itself: local rebuilds from its options in the receiving
+    process; memory (its data cannot travel) refuses with a typed error."""
+    local = LocalBackend(tmp_path / "data")
+    local.write("a.txt", b"a")
+    copied = pickle.loads(pickle.dumps(local))
+    assert type(copied) is LocalBackend and copied is not local
+    assert copied.read_bytes("a.txt") == b"a"
+    with pytest.raises(InvalidArgument, match="cannot be pickled"):
+        pickle.dumps(MemoryBackend())

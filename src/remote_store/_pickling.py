@@ -81,12 +81,17 @@ def direct_options(backend: Backend) -> dict[str, Any]:
     if options is None:
         kind = type(backend).__name__
         raise InvalidArgument(
-            f"a Store over a {kind} built directly cannot be pickled: {kind} does not say "
-            "how to rebuild itself (_rebuild_options); build the store from a Registry "
-            "configuration instead, which pickles as that configuration",
+            f"a {kind} built directly (or a Store over one) cannot be pickled: it holds live "
+            "clients and does not say how to rebuild itself (_rebuild_options); build the "
+            "store from a Registry configuration instead, which pickles as that configuration",
             backend=backend.name,
         )
     return dict(options)
+
+
+def rebuild_backend(cls: type[Backend], options: dict[str, Any]) -> Backend:
+    """The backend a pickle of one stands for, built anew from its options."""
+    return cls(**options)
 
 
 def registry_store(config: RegistryConfig, name: str, root: str) -> Store:

@@ -434,6 +434,13 @@ class Backend(BackendHooks):
         except Exception as error:
             raise unexpected(self.name, error) from error
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """A backend pickles as the options it was built with (`_rebuild_options`), never
+        its clients or connections; one that cannot say how refuses (`InvalidArgument`)."""
+        from remote_store import _pickling  # it imports this module
+
+        return (_pickling.rebuild_backend, (type(self), _pickling.direct_options(self)))
+
     def __enter__(self: T) -> T:
         return self
 

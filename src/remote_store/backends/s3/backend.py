@@ -28,7 +28,6 @@ from remote_store.config import RetryPolicy
 from remote_store.errors import (
     CapabilityNotSupported,
     ConfigError,
-    InvalidArgument,
     InvalidPath,
     NotFound,
     RemoteStoreError,
@@ -181,12 +180,6 @@ class S3Backend(S3Objects, Backend):
     def __repr__(self) -> str:
         endpoint = self._endpoint or self._client.meta.endpoint_url
         return f"{type(self).__name__}(bucket={self._bucket!r}, endpoint={endpoint!r})"
-
-    def __getstate__(self) -> object:
-        # A client holds connections and the credentials in clear: never pickled.
-        raise InvalidArgument(
-            f"{type(self).__name__} cannot be pickled: build one per process from its options"
-        )
 
     # ------------------------------------------------------------------ kernel hooks
 

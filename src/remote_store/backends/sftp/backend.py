@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import posixpath
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from paramiko import Transport
 
@@ -139,12 +139,6 @@ class SFTPBackend(Backend):
         return (
             f"SFTPBackend(host={s.host!r}, port={s.port}, username={s.username!r}, "
             f"base_path={self._base!r}, host_key_policy={s.policy!r})"
-        )
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError(
-            "SFTPBackend cannot be pickled: it holds a live SSH connection and credentials; "
-            "build one in each process from the same options instead"
         )
 
     # ------------------------------------------------------------------ capabilities

@@ -11,6 +11,7 @@ import pytest
 from paramiko.sftp import (
     CMD_CLOSE,
     CMD_EXTENDED,
+    CMD_FSETSTAT,
     CMD_FSTAT,
     CMD_LSTAT,
     CMD_OPEN,
@@ -27,6 +28,7 @@ from remote_store.backends.sftp.upload import TEMP_PREFIX
 from remote_store.capabilities import Capability
 from remote_store.config import BackendConfig, RegistryConfig, StoreProfile
 from remote_store.errors import (
+    AlreadyExists,
     BackendUnavailable,
     CapabilityNotSupported,
     ConfigError,
@@ -58,17 +60,26 @@ def _delta(backend: SFTPBackend, before: Counter[int]) -> Counter[int]:
 
 
 def test_create_only_write_sends_no_stat(backend: SFTPBackend) -> None:
-    """SFTP-001: overwrite=False is decided by the server's rename, with no stat first:
-    OPEN (temp, exclusive), WRITEs, FSTAT, CLOSE, RENAME."""
+    """SFTP-001: overwrite=False is an exclusive create of the name, with no stat first:
+    OPEN (the name, CREAT|EXCL: the claim), FSETSTAT (its marker), CLOSE, OPEN (temp),
+    WRITEs, FSTAT, CLOSE, posix-rename over the claim. A loser (the name exists) sends one
+    OPEN, then the STAT that says why, and no content."""
     backend.write("warm.txt", b"w")  # connected; the folder exists
     before = _sent(backend)
     backend.write("new.txt", b"x" * 100_000)
     sent = _delta(backend, before)
     assert sent[CMD_STAT] == sent[CMD_LSTAT] == 0
-    assert sent[CMD_OPEN] == 1
+    assert sent[CMD_OPEN] == 2
     assert sent[CMD_WRITE] == 4  # 32 KiB each
-    assert sent[CMD_RENAME] == 1
-    assert sum(sent.values()) == 8  # + FSTAT, CLOSE, and nothing else
+    assert sent[CMD_EXTENDED] == 1 and sent[CMD_RENAME] == 0
+    assert sent[CMD_FSETSTAT] == 1 and sent[CMD_CLOSE] == 2 and sent[CMD_FSTAT] == 1
+    assert sum(sent.values()) == 11
+    before = _sent(backend)
+    with pytest.raises(AlreadyExists):
+        backend.write("new.txt", b"y" * 100_000)
+    sent = _delta(backend, before)
+    assert sent == Counter({CMD_OPEN: 1, CMD_STAT: 1})
+    assert backend.read_bytes("new.txt") == b"x" * 100_000
 
 
 def test_replacing_write_uses_posix_rename(backend: SFTPBackend) -> None:
@@ -129,7 +140,7 @@ def test_copy_uses_copy_data_on_the_server(backend: SFTPBackend) -> None:
     backend.copy("src.bin", "dir/dst.bin")
     sent = _delta(backend, before)
     assert sent[CMD_READ] == sent[CMD_WRITE] == 0
-    assert sent[CMD_EXTENDED] == 1
+    assert sent[CMD_EXTENDED] == 2  # copy-data, and posix-rename over the claim
     assert backend.read_bytes("dir/dst.bin") == b"s" * (4 * MIB)
 
 
@@ -142,7 +153,7 @@ def test_copy_streams_when_copy_data_is_not_offered(backend: SFTPBackend) -> Non
     before = _sent(backend)
     backend.copy("src.bin", "dst.bin")
     sent = _delta(backend, before)
-    assert sent[CMD_EXTENDED] == 0
+    assert sent[CMD_EXTENDED] == 1  # posix-rename over the claim; no copy-data
     assert sent[CMD_READ] == MIB // reader.CHUNK + 1
     assert sent[CMD_WRITE] == MIB // (32 * 1024)
     assert backend.read_bytes("dst.bin") == b"t" * MIB

@@ -19,14 +19,13 @@ from paramiko.sftp_attr import SFTPAttributes
 from paramiko.sftp_file import SFTPFile
 
 from remote_store import paths
-from remote_store.backends.sftp import upload
+from remote_store.backends.sftp import stage, upload
 from remote_store.backends.sftp.errors import translate
 from remote_store.backends.sftp.pool import (
     SFTP_FAILURE,
     SFTP_NO_SUCH_FILE,
     Session,
     StatusError,
-    connection_failed,
 )
 from remote_store.backends.sftp.reader import CHUNK, RemoteFile, check_regular, list_folder
 from remote_store.backends.sftp.retry import Runner
@@ -51,8 +50,27 @@ from remote_store.transfer.reconcile import landed
 
 log = logging.getLogger("remote_store.sftp")
 
-#: Fills an open temporary file.
-Fill = Callable[[upload.Writer], object]
+Fill = stage.Fill
+
+
+def _rewinder(content: WritableContent) -> Callable[[], bool] | None:
+    """How to send *content* again from its start: bytes always; a seekable stream from
+    the position it had; any other stream cannot be replayed (None)."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        return lambda: True
+    try:
+        start = content.tell() if content.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        start = None
+    if start is None:
+        return None
+    position = start
+
+    def rewind() -> bool:
+        content.seek(position)
+        return True
+
+    return rewind
 
 
 def _is_dir(attrs: SFTPAttributes) -> bool:
@@ -187,7 +205,9 @@ class SftpFiles(Operations):
         metadata: Mapping[str, str] | None,
         if_match: str | None,
     ) -> WriteResult:
-        return self._staged(key, overwrite, lambda writer: writer.send(iter_chunks(content)))
+        return self._staged(
+            key, overwrite, lambda writer: writer.send(iter_chunks(content)), _rewinder(content)
+        )
 
     def _write_atomic(
         self,
@@ -200,27 +220,27 @@ class SftpFiles(Operations):
     ) -> WriteResult:
         return self._write(key, content, overwrite=overwrite, metadata=None, if_match=None)
 
-    def _staged(self, key: str, overwrite: bool, fill: Fill) -> WriteResult:
+    def _staged(
+        self, key: str, overwrite: bool, fill: Fill, rewind: Callable[[], bool] | None = None
+    ) -> WriteResult:
+        """Sent once, or, from a replayable source (*rewind* puts it back at its start),
+        again on a new connection after the old one dropped."""
         with translate("write", key):
-            return self._runner.once(lambda session: self._stage(session, key, overwrite, fill))
+            if rewind is None:
+                return self._runner.once(lambda s: self._stage(s, key, overwrite, fill))
+            return self._runner.replayable(lambda s: self._stage(s, key, overwrite, fill), rewind)
 
     def _stage(self, session: Session, key: str, overwrite: bool, fill: Fill) -> WriteResult:
-        """A temporary file beside *key*, filled by *fill*, then renamed into place; on any
-        failure the temporary file is removed."""
-        target = self.path(key)
-        temp = upload.temp_beside(target)
-        handle = upload.open_temp(session, temp, key, self._base)
+        """`stage.run`; after a failure `stage.settle` removes what the attempt left (on a
+        new connection if the old one broke), or finds that its rename landed."""
+        attempt = stage.Attempt(self.path(key), key, overwrite)
         try:
-            writer = upload.Writer(session, handle)
-            try:
-                fill(writer)
-                attrs = writer.finish()
-            finally:
-                handle.close()
-            upload.place(session, temp, target, key, overwrite=overwrite)
+            attrs = stage.run(session, attempt, fill)
         except BaseException as error:
-            self._discard(session, temp, broken=connection_failed(error))
-            raise
+            landed = stage.settle(self._runner.pool, session, attempt, error, self._runner.wait)
+            if landed is None:
+                raise
+            attrs = landed
         return WriteResult(
             path=key,
             size=attrs.st_size or 0,
@@ -228,23 +248,6 @@ class SftpFiles(Operations):
             etag=_etag(attrs),
             last_modified=_modified(attrs),
         )
-
-    def _discard(self, session: Session, temp: str, *, broken: bool) -> None:
-        """Remove a temporary file after a failure, on a new connection if it broke."""
-        try:
-            if not broken and session.is_usable():
-                session.remove(temp)
-                return
-            with self._runner.pool.session(self._runner.wait) as fresh:
-                fresh.remove(temp)
-        except Exception as error:
-            if isinstance(error, StatusError) and error.code == SFTP_NO_SUCH_FILE:
-                return
-            log.warning(
-                "SFTP: could not remove the temporary file %r after a failed write (%s)",
-                temp,
-                type(error).__name__,
-            )
 
     # ------------------------------------------------------------------ copy, move
 
@@ -285,13 +288,19 @@ class SftpFiles(Operations):
             with translate("move", src):
                 if _is_dir(session.stat(source)):
                     raise IsAFolder(f"cannot move {src!r}: it is a folder", path=src)
+            aside: list[str] = []
             try:
-                upload.place(session, source, target, dst, overwrite=overwrite)
-            except StatusError as error:
-                if error.code != SFTP_NO_SUCH_FILE:
-                    raise
-                upload.make_folders(session, upload.parent(target), dst)
-                upload.place(session, source, target, dst, overwrite=overwrite)
+                try:
+                    upload.place(session, source, target, dst, overwrite=overwrite, aside=aside)
+                except StatusError as error:
+                    if error.code != SFTP_NO_SUCH_FILE:
+                        raise
+                    upload.make_folders(session, upload.parent(target), dst)
+                    upload.place(session, source, target, dst, overwrite=overwrite, aside=aside)
+            except BaseException:
+                for old in aside:  # a replace without posix-rename: the old file goes back
+                    stage.restore(session, old, target)
+                raise
 
         with translate("move", dst):
             self._runner.once(move)

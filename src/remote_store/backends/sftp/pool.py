@@ -142,6 +142,9 @@ class Pool:
         self._connecting = False
         self._closed = False
         self.extensions: dict[str, bytes] | None = None
+        self.withheld: frozenset[str] = frozenset()
+        #: Failed writes' leftovers not yet removed (`stage.tidy`); list ops are atomic.
+        self.leftovers: list[Any] = []
         self.sent: collections.Counter[int] = collections.Counter()
 
     def acquire(self, wait: float | None) -> Session:
@@ -215,6 +218,8 @@ class Pool:
             raise BackendUnavailable(f"no SFTP channel from {self._where}", backend="sftp")
         session.generation = generation
         session.sent = self.sent
+        for name in self.withheld:
+            session.extensions.pop(name, None)
         if self.extensions is None:
             self.extensions = dict(session.extensions)
         return session
@@ -245,6 +250,13 @@ class Pool:
         if old is not None:
             _close_quietly(old)
         return fresh, generation
+
+    def withhold(self, *names: str) -> None:
+        """Behave as if the server did not announce the extensions *names* (for a server
+        whose extension misbehaves, and for tests of the paths taken without one). Call
+        it before the first request."""
+        self.withheld = frozenset(names)
+        self.extensions = None
 
     def transport(self) -> Transport | None:
         return self._transport

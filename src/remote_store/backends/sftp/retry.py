@@ -2,10 +2,11 @@
 `remote_store.transfer.retrying` and `remote_store.transfer.deadline`.
 
 What is retried: getting a session (connecting and authenticating send nothing that takes
-effect) and requests that are safe to repeat (stat, list, open for reading, mkdir, remove
-with reconciliation). A request that changes data and cannot be repeated safely (a rename,
-an upload from a stream) runs once; if its connection fails the caller gets
-`BackendUnavailable`.
+effect), requests that are safe to repeat (stat, list, open for reading, mkdir, remove
+with reconciliation), and writes from a replayable source (bytes, or a seekable stream
+put back where it started), whose failed attempt was cleaned up first (`stage.settle`). A
+write from a stream that cannot be rewound, a copy and a move run once; if the
+connection fails the caller gets `BackendUnavailable`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from remote_store.backends.sftp import stage
 from remote_store.backends.sftp.errors import is_connection_error
 from remote_store.backends.sftp.pool import Pool, Session, connection_failed
 from remote_store.config import RetryPolicy
@@ -50,9 +52,26 @@ class Runner:
 
         def send(remaining: float | None) -> T:
             with self.pool.session(self._wait(remaining)) as session:
+                self._tidy(session)
                 return request(session)
 
         return call_with_retries(send, policy=self.policy, classify=_classify)
+
+    def replayable(self, request: Callable[[Session], T], rewind: Callable[[], bool]) -> T:
+        """``request(session)`` (a write that cleans up after itself, `stage.settle`), sent
+        again on a fresh session if the connection fails, after ``rewind()``."""
+
+        def send(remaining: float | None) -> T:
+            with self.pool.session(self._wait(remaining)) as session:
+                self._tidy(session)
+                return request(session)
+
+        def classify(outcome: object) -> Retry | None:
+            # settle already looked: a write that landed returned, so this one did not.
+            connection = isinstance(outcome, Exception) and is_connection_error(outcome)
+            return Retry() if connection else None
+
+        return call_with_retries(send, policy=self.policy, classify=classify, rewind=rewind)
 
     def lease(self) -> Session:
         """A session of one's own (the caller releases it), getting it retried."""
@@ -83,6 +102,7 @@ class Runner:
             session = self.lease()
             broken = True
             try:
+                self._tidy(session)
                 result = request(session)
                 broken = False
                 return result
@@ -91,6 +111,10 @@ class Runner:
                 raise
             finally:
                 self.pool.release(session, broken=broken or not session.is_usable())
+
+    def _tidy(self, session: Session) -> None:
+        if self.pool.leftovers:
+            stage.tidy(self.pool, session)
 
     def remaining(self) -> float | None:
         call = current()

@@ -1,10 +1,12 @@
 """Writing: content goes to a hidden temporary file beside the target, which a rename then
-puts in place, so the target never holds part of a file.
+puts in place, so the target never holds part of a file (`stage` runs a whole write).
 
-- create-only (``overwrite=False``): the plain SFTP RENAME, which refuses to replace. On
-  OpenSSH it is ``link(2)`` then ``unlink(2)``, so the check and the placement are one
-  step on the server: of concurrent writers exactly one wins, and nothing is stat'ed first.
-- replace: ``posix-rename@openssh.com`` (``rename(2)``), atomic.
+- create-only (``overwrite=False``): the name is claimed by an exclusive OPEN first where
+  the server offers posix-rename (`stage`); otherwise the plain SFTP RENAME decides, which
+  refuses to replace (OpenSSH: ``link(2)`` then ``unlink(2)``, one atomic step on the
+  server): either way of concurrent writers exactly one wins, and nothing is stat'ed first.
+- replace: ``posix-rename@openssh.com`` (``rename(2)``), atomic; without it
+  `replace_in_steps`.
 
 WRITE requests are pipelined in the writing thread (a window of `DEPTH`), and every
 answer's status is checked (paramiko's own pipelined writes drop the last answers) before
@@ -41,6 +43,8 @@ PIECE = 32 * 1024
 DEPTH = 64
 POSIX_RENAME = "posix-rename@openssh.com"
 COPY_DATA = "copy-data"
+#: Replacing without posix-rename: how often to try when other writers keep interfering.
+_SWAP_TRIES = 5
 
 
 def temp_beside(path: str) -> str:
@@ -52,9 +56,8 @@ def parent(path: str) -> str:
     return path.rsplit("/", 1)[0] or "/"
 
 
-def open_temp(session: Session, temp: str, key: str, base: str) -> SFTPFile:
-    """Create *temp* exclusively, creating its missing parent folders (not above *base*'s
-    own missing parents: those are created too, as the write needs them)."""
+def open_temp(session: Session, temp: str, key: str) -> SFTPFile:
+    """Create *temp* exclusively, creating its missing parent folders."""
     try:
         return session.open(temp, "wx")
     except StatusError as error:
@@ -176,31 +179,70 @@ def _handle(opened: SFTPFile) -> bytes:
     return cast(bytes, opened.handle)
 
 
-def place(session: Session, temp: str, path: str, key: str, *, overwrite: bool) -> None:
-    """Rename *temp* to *path*: replacing (posix-rename), or create-only (RENAME)."""
+def place(
+    session: Session,
+    temp: str,
+    path: str,
+    key: str,
+    *,
+    overwrite: bool,
+    aside: list[str] | None = None,
+) -> None:
+    """Rename *temp* to *path*: replacing (posix-rename, or `replace_in_steps` without
+    it), or create-only (RENAME). Old files moved aside are noted in *aside*."""
     try:
-        if overwrite:
-            if session.offers(POSIX_RENAME):
-                session.posix_rename(temp, path)
-            else:
-                _replace_in_two_steps(session, temp, path)
-        else:
+        if not overwrite:
             session.rename(temp, path)
+        elif session.offers(POSIX_RENAME):
+            session.posix_rename(temp, path)
+        else:
+            replace_in_steps(session, temp, path, key, [] if aside is None else aside)
     except StatusError as error:
         if error.code != SFTP_FAILURE:
             raise
         raise what_is_in_the_way(session, path, key, overwrite=overwrite) from None
 
 
-def _replace_in_two_steps(session: Session, temp: str, path: str) -> None:
-    # A server without posix-rename: remove, then the create-only rename (ATOMIC_WRITE is
-    # not declared then).
-    try:
-        session.remove(path)
-    except StatusError as error:
-        if error.code not in (SFTP_NO_SUCH_FILE, SFTP_FAILURE):
+def replace_in_steps(session: Session, temp: str, path: str, key: str, aside: list[str]) -> None:
+    """Replace without posix-rename, never losing the old file: create-only RENAME of
+    *temp*; if a file is there, RENAME it aside (to a hidden name), RENAME *temp* in, then
+    REMOVE the old one. Readers see the old file, no file (between the two renames), or
+    the new one; never part of one. A failure puts the old file back (`stage.settle`)."""
+    for _ in range(_SWAP_TRIES):
+        try:
+            session.rename(temp, path)
+            return
+        except StatusError as error:
+            if error.code != SFTP_FAILURE:
+                raise
+        problem = what_is_in_the_way(session, path, key, overwrite=True)
+        if isinstance(problem, IsAFolder):
+            raise problem
+        old = temp_beside(path)
+        try:
+            session.rename(path, old)
+        except StatusError as error:
+            if error.code == SFTP_NO_SUCH_FILE:
+                continue  # removed meanwhile: the name is free again
             raise
-    session.rename(temp, path)
+        aside.append(old)
+        try:
+            session.rename(temp, path)
+        except StatusError as error:
+            if error.code != SFTP_FAILURE:
+                raise
+            continue  # another writer took the name between our renames: go again
+        while aside:  # the new file is in place: the old ones go
+            try:
+                session.remove(aside[-1])
+            except StatusError as error:
+                if error.code != SFTP_NO_SUCH_FILE:
+                    raise
+            aside.pop()
+        return
+    raise RemoteStoreError(
+        f"could not replace {key!r}: other writers kept taking its name", path=key, backend="sftp"
+    )
 
 
 def what_is_in_the_way(

@@ -1,0 +1,219 @@
+"""One staged write: the name claimed (create-only), the content in a hidden temporary file,
+then one rename puts it in place; on failure nothing of it is left.
+
+Create-only (``overwrite=False``) on a server with ``posix-rename@openssh.com``:
+
+1. OPEN the target itself with CREAT|EXCL (paramiko's ``"wx"``). This is the decision, on
+   the server, before a byte of content is sent: of concurrent writers exactly one gets
+   the handle; the others get FAILURE (EEXIST) and raise `AlreadyExists` at once. The
+   empty file it creates is the *claim*; its mtime is set to a random marker, so the
+   cleanup recognises it as its own and never removes anything else.
+2. The content goes to a temporary file beside it (exclusive, hidden from listings).
+3. ``posix-rename`` the temporary file over the claim: the content appears whole.
+
+Readers see no file, then an empty one (the claim, for the duration of the upload), then
+the whole content; never part of it. Without posix-rename (no atomic replace of the claim)
+the claim is skipped: the create-only RENAME of the temporary file decides, atomically,
+but only after the upload (`upload.place`).
+
+After a dropped connection the attempt is settled on a new connection: if the rename was
+sent and the temporary file is gone, the rename landed and the write succeeded; otherwise
+the temporary file and our claim are removed (best effort, logged), and the caller may
+send the whole write again (`files.SftpFiles._write` does, for a replayable source).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from paramiko.sftp_attr import SFTPAttributes
+
+from remote_store.backends.sftp import upload
+from remote_store.backends.sftp.pool import (
+    SFTP_FAILURE,
+    SFTP_NO_SUCH_FILE,
+    Pool,
+    Session,
+    StatusError,
+    connection_failed,
+)
+
+log = logging.getLogger("remote_store.sftp")
+
+#: Fills an open temporary file.
+Fill = Callable[[upload.Writer], object]
+
+
+@dataclass
+class Attempt:
+    """What one attempt put on the server, for the cleanup."""
+
+    target: str
+    key: str
+    overwrite: bool
+    temp: str = ""
+    claim: int | None = None  # the claim's mtime marker, once the claim exists
+    committing: bool = False
+    aside: list[str] = field(default_factory=list)  # old files moved aside (no posix-rename)
+
+
+def claims(session: Session, overwrite: bool) -> bool:
+    """Whether a write claims its name first: create-only, and the claim can be replaced
+    atomically."""
+    return not overwrite and session.offers(upload.POSIX_RENAME)
+
+
+def run(session: Session, attempt: Attempt, fill: Fill) -> SFTPAttributes:
+    """Stage *attempt*'s write on *session*; on failure the caller runs `settle`."""
+    target, key = attempt.target, attempt.key
+    if claims(session, attempt.overwrite):
+        _claim(session, attempt)
+    attempt.temp = upload.temp_beside(target)
+    handle = upload.open_temp(session, attempt.temp, key)
+    writer = upload.Writer(session, handle)
+    try:
+        fill(writer)
+        attrs = writer.finish()
+    finally:
+        handle.close()
+    attempt.committing = True
+    if attempt.claim is not None:
+        session.posix_rename(attempt.temp, target)
+    else:
+        upload.place(
+            session, attempt.temp, target, key, overwrite=attempt.overwrite, aside=attempt.aside
+        )
+    return attrs
+
+
+def _claim(session: Session, attempt: Attempt) -> None:
+    try:
+        handle = session.open(attempt.target, "wx")
+    except StatusError as error:
+        if error.code == SFTP_FAILURE:
+            # EEXIST (or EISDIR): the stat is on the error path only, to say which.
+            raise upload.what_is_in_the_way(
+                session, attempt.target, attempt.key, overwrite=False
+            ) from None
+        if error.code != SFTP_NO_SUCH_FILE:
+            raise
+        upload.make_folders(session, upload.parent(attempt.target), attempt.key)
+        return _claim(session, attempt)
+    marker = 1_000_000 + secrets.randbelow(1 << 30)
+    attempt.claim = marker
+    try:
+        handle.utime((marker, marker))
+    finally:
+        handle.close()
+
+
+def settle(
+    pool: Pool, session: Session, attempt: Attempt, error: BaseException, wait: float
+) -> SFTPAttributes | None:
+    """After *error*: the attributes of a write that landed after all (its rename was sent
+    before the connection dropped), else None once the attempt's leftovers are removed.
+    What cannot be removed now (the server is gone) is left to `tidy`."""
+    broken = connection_failed(error) or not session.is_usable()
+    try:
+        if not broken:
+            return _settle(session, attempt, landed_check=False)
+        with pool.session(wait) as fresh:
+            return _settle(fresh, attempt, landed_check=attempt.committing)
+    except Exception as failure:
+        _postpone(pool, attempt, failure)
+        return None
+
+
+def tidy(pool: Pool, session: Session) -> None:
+    """Remove what earlier failed writes could not (their connection was gone), now that
+    a connection works: best effort, logged."""
+    while pool.leftovers:
+        try:
+            attempt = pool.leftovers.pop()
+        except IndexError:
+            return
+        try:
+            _settle(session, attempt, landed_check=attempt.committing)
+        except Exception as failure:
+            _postpone(pool, attempt, failure)
+            return
+        log.info("SFTP: removed what a failed write of %r left on the server", attempt.key)
+
+
+def _postpone(pool: Pool, attempt: Attempt, failure: Exception) -> None:
+    pool.leftovers.append(attempt)
+    log.warning(
+        "SFTP: could not yet clean up after a failed write of %r (%s); its hidden temporary "
+        "file %r%s is removed after the next successful connection",
+        attempt.key,
+        type(failure).__name__,
+        attempt.temp,
+        " and its claim (an empty file)" if attempt.claim is not None else "",
+    )
+
+
+def _settle(session: Session, attempt: Attempt, *, landed_check: bool) -> SFTPAttributes | None:
+    if landed_check and attempt.temp and not _exists(session, attempt.temp):
+        # The rename was sent, and the temporary file is gone: it landed.
+        log.info("SFTP: write of %r landed before the connection dropped", attempt.key)
+        return session.stat(attempt.target)
+    if attempt.temp:
+        _remove(session, attempt.temp)
+    for aside in attempt.aside:
+        restore(session, aside, attempt.target)
+    if attempt.claim is not None:
+        _unclaim(session, attempt)
+    return None
+
+
+def _unclaim(session: Session, attempt: Attempt) -> None:
+    """Remove the claim if it is still ours: empty, a regular file, our marker mtime."""
+    try:
+        attrs = session.stat(attempt.target)
+    except StatusError as error:
+        if error.code == SFTP_NO_SUCH_FILE:
+            return
+        raise
+    mine = (
+        attrs.st_mode is not None
+        and stat.S_ISREG(attrs.st_mode)
+        and not attrs.st_size
+        and int(attrs.st_mtime or 0) == attempt.claim
+    )
+    if mine:
+        _remove(session, attempt.target)
+
+
+def restore(session: Session, aside: str, target: str) -> None:
+    """An old file moved aside by a replace without posix-rename goes back, unless a newer
+    one took the name meanwhile (create-only RENAME), in which case it goes."""
+    if not _exists(session, aside):
+        return
+    try:
+        session.rename(aside, target)
+    except StatusError as error:
+        if error.code != SFTP_FAILURE:
+            raise
+        _remove(session, aside)
+
+
+def _exists(session: Session, path: str) -> bool:
+    try:
+        session.lstat(path)
+    except StatusError as error:
+        if error.code == SFTP_NO_SUCH_FILE:
+            return False
+        raise
+    return True
+
+
+def _remove(session: Session, path: str) -> None:
+    try:
+        session.remove(path)
+    except StatusError as error:
+        if error.code != SFTP_NO_SUCH_FILE:
+            raise

@@ -8,15 +8,23 @@ import select
 import socket
 import struct
 import threading
+import time
 from types import TracebackType
 
 
 class Relay:
     """Forwards 127.0.0.1:`port` to *upstream*. `cut` resets every connection it carries;
-    `cut_after` does so once that many more bytes went upstream (mid-transfer)."""
+    `cut_after` does so once that many more bytes went upstream (mid-transfer). While
+    `refusing`, new connections are reset at once (the server looks down). With
+    *idle_cut*, a connection that carried nothing either way for that many seconds is
+    reset, as a NAT or firewall that forgets idle connections does; `idle_cuts` counts
+    those."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], *, idle_cut: float | None = None) -> None:
         self._upstream = upstream
+        self._idle_cut = idle_cut
+        self.refusing = False
+        self.idle_cuts = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)  # close() must not wait on a blocked accept
         self.port: int = self._listener.getsockname()[1]
@@ -39,6 +47,9 @@ class Relay:
             except OSError:
                 return
             client.settimeout(None)
+            if self.refusing:
+                _reset(client)
+                continue
             upstream = socket.create_connection(self._upstream)
             with self._lock:
                 self.accepted += 1
@@ -49,10 +60,18 @@ class Relay:
 
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}
+        last = time.monotonic()
         try:
             while True:
-                ready, _, _ = select.select(list(peers), [], [], 0.2)
+                ready, _, _ = select.select(list(peers), [], [], 0.05)
                 if self._closed:
+                    return
+                if ready:
+                    last = time.monotonic()
+                elif self._idle_cut is not None and time.monotonic() - last > self._idle_cut:
+                    self.idle_cuts += 1
+                    for sock in (client, upstream):
+                        _reset(sock, close=False)  # closed below
                     return
                 for sock in ready:
                     data = sock.recv(65536)
@@ -85,9 +104,7 @@ class Relay:
             self._cut_at = None
         for pair in pairs:
             for sock in pair:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    sock.shutdown(socket.SHUT_RDWR)
+                _reset(sock, close=False)  # the pump closes it
 
     def close(self) -> None:
         self._closed = True
@@ -108,3 +125,13 @@ class Relay:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _reset(sock: socket.socket, *, close: bool = True) -> None:
+    """Reset (RST), as a dropped link or a crashed peer looks."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
+    if close:
+        with contextlib.suppress(OSError):
+            sock.close()

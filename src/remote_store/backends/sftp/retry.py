@@ -88,6 +88,7 @@ class Runner:
         def send(remaining: float | None) -> T:
             session = self.pool.acquire(self._wait(remaining))
             try:
+                self._tidy(session)
                 return request(session)
             except BaseException as error:
                 broken = connection_failed(error) or not session.is_usable()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -196,6 +198,42 @@ def run_sshd(location: Path) -> Iterator[Sshd]:
         server.kill()
         process.wait()
         shutil.rmtree(data, ignore_errors=True)
+
+
+@dataclass
+class Account:
+    name: str
+    password: str
+    home: Path  # a folder the account owns, for its files
+
+
+@contextmanager
+def throwaway_user() -> Iterator[Account]:
+    """A local account with a random password and a folder of its own; removed after.
+    Needs root (`pytest.skip` otherwise, saying so); a failing ``useradd`` fails."""
+    if os.geteuid() != 0:
+        pytest.skip(
+            "a password login needs a local account with a known password, which only root "
+            "can create (CI runs the tests as root)"
+        )
+    name = f"rs-sftp-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(18)
+    # Not below pytest's own temporary folder, which only root may enter.
+    home = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    made = subprocess.run(
+        ["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", name],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        pytest.fail(f"useradd failed: {made.stderr.strip()}")
+    try:
+        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+        shutil.chown(home, user=name)
+        yield Account(name, password, home)
+    finally:
+        subprocess.run(["userdel", "--force", name], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def conformance_backend(request: pytest.FixtureRequest) -> SFTPBackend:

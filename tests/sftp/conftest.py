@@ -10,7 +10,7 @@ import pytest
 
 from remote_store.backends.sftp import SFTPBackend
 from tests.sftp.relay import Relay
-from tests.sftp_support import Sshd, run_sshd
+from tests.sftp_support import Account, Sshd, run_sshd, throwaway_user
 
 Make = Callable[..., SFTPBackend]
 
@@ -55,3 +55,10 @@ def own_sshd(tmp_path: Path) -> Iterator[Sshd]:
     """An sshd of this test's own, which it may kill."""
     with run_sshd(tmp_path / "sshd") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def password_account() -> Iterator[Account]:
+    """A throwaway local account with a random password (root only; removed at the end)."""
+    with throwaway_user() as account:
+        yield account

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -161,3 +162,29 @@ def test_sshd_killed_mid_download(own_sshd: Sshd) -> None:
                 pass
     finally:
         backend.close()
+
+
+@pytest.mark.slow
+def test_keepalive_carries_an_idle_connection_through_a_forgetful_proxy(sshd: Sshd) -> None:
+    """SFTP-038: a proxy that resets connections idle for 2 s: with keepalive=1 the
+    transport's keepalive packets keep the one connection open through 3.5 s of idleness;
+    with keepalive=30 the proxy cuts it, and the next call reconnects by itself."""
+    with Relay((sshd.host, sshd.port), idle_cut=2.0) as proxy:
+        kept = sshd.backend(**through(sshd, proxy), keepalive=1)
+        try:
+            kept.write("a.txt", b"a")
+            time.sleep(3.5)
+            assert kept.read_bytes("a.txt") == b"a"
+            assert (proxy.accepted, proxy.idle_cuts) == (1, 0)
+        finally:
+            kept.close()
+    with Relay((sshd.host, sshd.port), idle_cut=2.0) as proxy:
+        idle = sshd.backend(**through(sshd, proxy), keepalive=30)
+        try:
+            idle.write("b.txt", b"b")
+            time.sleep(3.5)
+            assert proxy.idle_cuts == 1
+            assert idle.read_bytes("b.txt") == b"b"
+            assert proxy.accepted == 2
+        finally:
+            idle.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from remote_store.backends.sftp import HostKeyRejected, SFTPBackend
 from remote_store.config import Secret
 from remote_store.errors import ConfigError, PermissionDenied
-from tests.sftp_support import Sshd
+from tests.sftp_support import Account, Sshd
 
 pytestmark = pytest.mark.sftp
 
@@ -100,6 +101,40 @@ def test_wrong_password_is_refused_without_quoting_it(
     _secrets_absent(everything, sshd)
     assert PASSWORD.encode() not in pickle.dumps(error)
     backend.close()
+
+
+def test_password_login_and_a_wrong_password(
+    sshd: Sshd, password_account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SFTP-017: a throwaway account (random password, its own folder) logs in with its
+    password and reads back what it wrote; a wrong password for it is PermissionDenied,
+    not retried, quoting neither the wrong password nor the right one."""
+    options: dict[str, Any] = {"port": sshd.port, "known_host_keys": [sshd.known_hosts_line]}
+    good = SFTPBackend(
+        sshd.host,
+        username=password_account.name,
+        password=Secret(password_account.password),
+        base_path=str(password_account.home),
+        **options,
+    )
+    try:
+        good.write("mine.txt", b"logged in")
+        assert good.read_bytes("mine.txt") == b"logged in"
+        assert (password_account.home / "mine.txt").stat().st_uid != 0  # the account's
+    finally:
+        good.close()
+    bad = SFTPBackend(sshd.host, username=password_account.name, password=PASSWORD, **options)
+    with caplog.at_level(logging.DEBUG), pytest.raises(PermissionDenied) as caught:
+        bad.ping()
+    error = caught.value
+    assert not isinstance(error, HostKeyRejected)
+    assert not error.retryable
+    assert password_account.name in str(error) and "password" in str(error)
+    everything = "\n".join([str(error), repr(error), repr(bad), caplog.text])
+    _secrets_absent(everything, sshd)
+    assert password_account.password not in everything
+    assert PASSWORD.encode() not in pickle.dumps(error)
+    bad.close()
 
 
 def test_wrong_client_key_is_refused(sshd: Sshd) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import sftp_page
 from benchmarks.common import MiB, median, p90
 from remote_store.backends.azure.strategy import DEFAULT_MAX_CONCURRENCY
 
@@ -386,6 +387,7 @@ def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
             lines += table(sel, transfer=True)
     if "<!-- results -->" in NOTES.read_text():
         lines += ["", *NOTES.read_text().split("<!-- results -->", 1)[1].strip().splitlines()]
+    lines += sftp_page.markdown(Path(__file__).parent / "results")
     (docs / "performance.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {docs / 'performance.md'}")
 

@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--child", default="")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--out", default="")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
@@ -176,9 +177,18 @@ def main() -> None:
                 print(f"{op} {impl}: {cells[-1]}", flush=True)
             label = f"{op} {args.size_mib} MiB" if op != "list" else "list 1000 files"
             rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    print(f"| operation (median of {args.reps}, fresh process each) | ours (paramiko) | asyncssh |")
-    print("|---|---|---|")
-    print("\n".join(rows))
+    report = "\n".join(
+        [
+            f"| operation (median of {args.reps}, fresh process each) "
+            "| ours (paramiko): s / MiB/s / peak RSS | asyncssh: s / MiB/s / peak RSS |",
+            "|---|---|---|",
+            *rows,
+        ]
+    )
+    print(report)
+    if args.out:
+        command = " ".join(["python -m benchmarks.sftp_asyncssh", *sys.argv[1:]])
+        Path(args.out).write_text(json.dumps({"command": command, "table": report}, indent=1))
 
 
 if __name__ == "__main__":

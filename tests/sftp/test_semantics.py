@@ -110,7 +110,8 @@ def test_parents_are_created_and_a_file_in_the_way_is_not_a_folder(
 
 def test_failing_source_leaves_nothing(backend: SFTPBackend) -> None:
     """SFTP-004: the caller's stream failing mid-write fails the write (the kernel wraps
-    it, keeping it as the cause); the destination is untouched, the temporary file gone."""
+    it, keeping it as the cause); the destination is untouched, the temporary file (and a
+    create-only write's claim) gone."""
 
     class Broken(io.RawIOBase):
         sent = 0
@@ -131,6 +132,10 @@ def test_failing_source_leaves_nothing(backend: SFTPBackend) -> None:
     assert isinstance(caught.value.__cause__, ValueError)
     assert backend.read_bytes("f.txt") == b"old"
     assert sorted(p.name for p in _base(backend).iterdir()) == ["f.txt"]
+    with pytest.raises(RemoteStoreError):  # create-only: its claim is removed too
+        backend.write("g.txt", Broken())  # type: ignore[arg-type]
+    assert sorted(p.name for p in _base(backend).iterdir()) == ["f.txt"]
+    backend.write("g.txt", b"the name is free")
 
 
 def test_copy_uses_copy_data_on_the_server(backend: SFTPBackend) -> None:

@@ -41,8 +41,13 @@ from remote_store.backends.sftp.pool import (
     StatusError,
     connection_failed,
 )
+from remote_store.errors import AlreadyExists, IsAFolder, RemoteStoreError
 
 log = logging.getLogger("remote_store.sftp")
+
+_CLAIM_TRIES = 3
+#: Calls that try to remove a failed write's leftovers before the backend gives up on them.
+_TIDY_TRIES = 5
 
 #: Fills an open temporary file.
 Fill = Callable[[upload.Writer], object]
@@ -58,6 +63,7 @@ class Attempt:
     temp: str = ""
     claim: int | None = None  # the claim's mtime marker, once the claim exists
     committing: bool = False
+    tidy_tries: int = 0
     aside: list[str] = field(default_factory=list)  # old files moved aside (no posix-rename)
 
 
@@ -91,18 +97,28 @@ def run(session: Session, attempt: Attempt, fill: Fill) -> SFTPAttributes:
 
 
 def _claim(session: Session, attempt: Attempt) -> None:
-    try:
-        handle = session.open(attempt.target, "wx")
-    except StatusError as error:
-        if error.code == SFTP_FAILURE:
-            # EEXIST (or EISDIR): the stat is on the error path only, to say which.
-            raise upload.what_is_in_the_way(
-                session, attempt.target, attempt.key, overwrite=False
-            ) from None
-        if error.code != SFTP_NO_SUCH_FILE:
-            raise
-        upload.make_folders(session, upload.parent(attempt.target), attempt.key)
-        return _claim(session, attempt)
+    handle = None
+    for _ in range(_CLAIM_TRIES):
+        try:
+            handle = session.open(attempt.target, "wx")
+            break
+        except StatusError as error:
+            if error.code == SFTP_NO_SUCH_FILE:
+                upload.make_folders(session, upload.parent(attempt.target), attempt.key)
+                continue
+            if error.code != SFTP_FAILURE:
+                raise
+        # EEXIST (or EISDIR): the stat is on the error path only, to say which.
+        problem = upload.what_is_in_the_way(session, attempt.target, attempt.key, overwrite=False)
+        if isinstance(problem, AlreadyExists | IsAFolder):
+            raise problem
+        # Gone again by the time we looked (deleted meanwhile): claim it again.
+    if handle is None:
+        raise RemoteStoreError(
+            f"could not create {attempt.key!r}: it kept appearing and disappearing",
+            path=attempt.key,
+            backend="sftp",
+        )
     marker = 1_000_000 + secrets.randbelow(1 << 30)
     attempt.claim = marker
     try:
@@ -137,7 +153,9 @@ def tidy(pool: Pool, session: Session) -> None:
         except IndexError:
             return
         try:
-            _settle(session, attempt, landed_check=attempt.committing)
+            # Whether it landed no longer matters: the clean-up is right either way (the
+            # claim and an old file moved aside are only removed while they are ours).
+            _settle(session, attempt, landed_check=False)
         except Exception as failure:
             _postpone(pool, attempt, failure)
             return
@@ -145,6 +163,16 @@ def tidy(pool: Pool, session: Session) -> None:
 
 
 def _postpone(pool: Pool, attempt: Attempt, failure: Exception) -> None:
+    attempt.tidy_tries += 1
+    if attempt.tidy_tries > _TIDY_TRIES:
+        log.warning(
+            "SFTP: giving up cleaning up after a failed write of %r (%s): remove %r%s by hand",
+            attempt.key,
+            type(failure).__name__,
+            attempt.temp,
+            " and the empty file at its name" if attempt.claim is not None else "",
+        )
+        return
     pool.leftovers.append(attempt)
     log.warning(
         "SFTP: could not yet clean up after a failed write of %r (%s); its hidden temporary "

@@ -178,6 +178,8 @@ def test_keepalive_carries_an_idle_connection_through_a_forgetful_proxy(sshd: Ss
             assert (proxy.accepted, proxy.idle_cuts) == (1, 0)
         finally:
             kept.close()
+    # paramiko counts whole seconds and takes 0 as "off": a fraction rounds up, never off.
+    assert sshd.backend(keepalive=0.5)._settings.keepalive == 1
     with Relay((sshd.host, sshd.port), idle_cut=2.0) as proxy:
         idle = sshd.backend(**through(sshd, proxy), keepalive=30)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import posixpath
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -111,7 +112,7 @@ class SFTPBackend(Backend):
             host_keys=clients.load_host_keys(known_host_keys, host_keys_path),
             policy=host_key_policy,
             timeout=float(timeout),
-            keepalive=int(keepalive),
+            keepalive=math.ceil(keepalive),  # paramiko counts whole seconds; 0 is "off"
         )
         self._base = posixpath.normpath(base_path).replace("//", "/") if base_path else "."
         self._retry = _retry_policy(retry)

@@ -18,6 +18,7 @@ from paramiko.sftp import (
     CMD_OPENDIR,
     CMD_READ,
     CMD_READDIR,
+    CMD_REMOVE,
     CMD_RENAME,
     CMD_STAT,
     CMD_WRITE,
@@ -80,6 +81,24 @@ def test_create_only_write_sends_no_stat(backend: SFTPBackend) -> None:
     sent = _delta(backend, before)
     assert sent == Counter({CMD_OPEN: 1, CMD_STAT: 1})
     assert backend.read_bytes("new.txt") == b"x" * 100_000
+
+
+def test_create_only_write_atomic_never_shows_an_empty_file(backend: SFTPBackend) -> None:
+    """SFTP-001: write_atomic promises the old state or the new one, and a claim is neither:
+    its create-only write takes no claim; the create-only RENAME of the temporary file
+    decides (OPEN, WRITE, FSTAT, CLOSE, RENAME), and a loser learns it at the RENAME."""
+    backend.write("warm.txt", b"w")
+    before = _sent(backend)
+    backend.write_atomic("a.txt", b"x" * 1000)
+    sent = _delta(backend, before)
+    assert sent == Counter({CMD_OPEN: 1, CMD_WRITE: 1, CMD_FSTAT: 1, CMD_CLOSE: 1, CMD_RENAME: 1})
+    before = _sent(backend)
+    with pytest.raises(AlreadyExists):
+        backend.write_atomic("a.txt", b"y" * 1000)
+    sent = _delta(backend, before)
+    assert sent[CMD_WRITE] == 1 and sent[CMD_RENAME] == 1 and sent[CMD_REMOVE] == 1
+    assert backend.read_bytes("a.txt") == b"x" * 1000
+    assert sorted(p.name for p in _base(backend).iterdir()) == ["a.txt", "warm.txt"]
 
 
 def test_replacing_write_uses_posix_rename(backend: SFTPBackend) -> None:

@@ -218,22 +218,40 @@ class SftpFiles(Operations):
         metadata: Mapping[str, str] | None,
         if_match: str | None,
     ) -> WriteResult:
-        return self._write(key, content, overwrite=overwrite, metadata=None, if_match=None)
+        # No claim: readers must see the old state (no file) or the new one, not an empty
+        # file; the create-only RENAME decides instead, after the upload.
+        return self._staged(
+            key,
+            overwrite,
+            lambda writer: writer.send(iter_chunks(content)),
+            _rewinder(content),
+            early=False,
+        )
 
     def _staged(
-        self, key: str, overwrite: bool, fill: Fill, rewind: Callable[[], bool] | None = None
+        self,
+        key: str,
+        overwrite: bool,
+        fill: Fill,
+        rewind: Callable[[], bool] | None = None,
+        *,
+        early: bool = True,
     ) -> WriteResult:
         """Sent once, or, from a replayable source (*rewind* puts it back at its start),
         again on a new connection after the old one dropped."""
         with translate("write", key):
             if rewind is None:
-                return self._runner.once(lambda s: self._stage(s, key, overwrite, fill))
-            return self._runner.replayable(lambda s: self._stage(s, key, overwrite, fill), rewind)
+                return self._runner.once(lambda s: self._stage(s, key, overwrite, fill, early))
+            return self._runner.replayable(
+                lambda s: self._stage(s, key, overwrite, fill, early), rewind
+            )
 
-    def _stage(self, session: Session, key: str, overwrite: bool, fill: Fill) -> WriteResult:
+    def _stage(
+        self, session: Session, key: str, overwrite: bool, fill: Fill, early: bool = True
+    ) -> WriteResult:
         """`stage.run`; after a failure `stage.settle` removes what the attempt left (on a
         new connection if the old one broke), or finds that its rename landed."""
-        attempt = stage.Attempt(self.path(key), key, overwrite)
+        attempt = stage.Attempt(self.path(key), key, overwrite, early)
         try:
             attrs = stage.run(session, attempt, fill)
         except BaseException as error:

@@ -1,7 +1,8 @@
 """One staged write: the name claimed (create-only), the content in a hidden temporary file,
 then one rename puts it in place; on failure nothing of it is left.
 
-Create-only (``overwrite=False``) on a server with ``posix-rename@openssh.com``:
+Create-only (``overwrite=False``) `write` and `copy` on a server with
+``posix-rename@openssh.com``:
 
 1. OPEN the target itself with CREAT|EXCL (paramiko's ``"wx"``). This is the decision, on
    the server, before a byte of content is sent: of concurrent writers exactly one gets
@@ -12,9 +13,10 @@ Create-only (``overwrite=False``) on a server with ``posix-rename@openssh.com``:
 3. ``posix-rename`` the temporary file over the claim: the content appears whole.
 
 Readers see no file, then an empty one (the claim, for the duration of the upload), then
-the whole content; never part of it. Without posix-rename (no atomic replace of the claim)
-the claim is skipped: the create-only RENAME of the temporary file decides, atomically,
-but only after the upload (`upload.place`).
+the whole content; never part of it. `write_atomic` promises readers the old state or the
+new one, and the claim is neither, so it does not claim: the create-only RENAME of the
+temporary file decides, atomically, but only after the upload (`upload.place`); so does
+every create-only write on a server without posix-rename (no atomic replace of a claim).
 
 After a dropped connection the attempt is settled on a new connection: if the rename was
 sent and the temporary file is gone, the rename landed and the write succeeded; otherwise
@@ -60,6 +62,7 @@ class Attempt:
     target: str
     key: str
     overwrite: bool
+    early: bool = True  # claim the name before the upload (`write`; not `write_atomic`)
     temp: str = ""
     claim: int | None = None  # the claim's mtime marker, once the claim exists
     committing: bool = False
@@ -67,16 +70,16 @@ class Attempt:
     aside: list[str] = field(default_factory=list)  # old files moved aside (no posix-rename)
 
 
-def claims(session: Session, overwrite: bool) -> bool:
-    """Whether a write claims its name first: create-only, and the claim can be replaced
-    atomically."""
-    return not overwrite and session.offers(upload.POSIX_RENAME)
+def claims(session: Session, attempt: Attempt) -> bool:
+    """Whether a write claims its name first: create-only, asked to decide early, and the
+    claim can be replaced atomically."""
+    return attempt.early and not attempt.overwrite and session.offers(upload.POSIX_RENAME)
 
 
 def run(session: Session, attempt: Attempt, fill: Fill) -> SFTPAttributes:
     """Stage *attempt*'s write on *session*; on failure the caller runs `settle`."""
     target, key = attempt.target, attempt.key
-    if claims(session, attempt.overwrite):
+    if claims(session, attempt):
         _claim(session, attempt)
     attempt.temp = upload.temp_beside(target)
     handle = upload.open_temp(session, attempt.temp, key)

@@ -69,6 +69,9 @@ class Sshd:
     client_key_text: str
     host_public_key: str  # "ssh-ed25519 AAAA..."
     data_dir: Path  # tests create their base_path below this
+    config: Path
+    log: Path
+    processes: list[subprocess.Popen[bytes]]
 
     @property
     def known_hosts_line(self) -> str:
@@ -100,6 +103,16 @@ class Sshd:
         with suppress(OSError):
             return [int(pid) for pid in children.read_text().split()]
         return []
+
+    def start(self) -> None:
+        """Start sshd (again, after `kill`) with the same config, keys and port."""
+        with self.log.open("ab") as out:
+            process = subprocess.Popen(
+                [SSHD, "-D", "-e", "-f", str(self.config)], stdout=out, stderr=subprocess.STDOUT
+            )
+        self.processes.append(process)
+        self.pid = process.pid
+        _wait_for_port(self.port, process, self.log)
 
     def kill(self) -> None:
         """Kill sshd and every connection it serves, as a crash or a reboot would."""
@@ -176,27 +189,26 @@ def run_sshd(location: Path) -> Iterator[Sshd]:
             ]
         )
     )
-    log = location / "sshd.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT
-        )
     server = Sshd(
         host="127.0.0.1",
         port=port,
-        pid=process.pid,
+        pid=0,
         username=getpass.getuser(),
         client_key_path=client_key,
         client_key_text=client_private,
         host_public_key=" ".join(host_public.split()[:2]),
         data_dir=data,
+        config=config,
+        log=location / "sshd.log",
+        processes=[],
     )
     try:
-        _wait_for_port(port, process, log)
+        server.start()
         yield server
     finally:
         server.kill()
-        process.wait()
+        for process in server.processes:
+            process.wait()
         shutil.rmtree(data, ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from paramiko.sftp import CMD_EXTENDED, CMD_OPEN, CMD_REMOVE, CMD_RENAME, CMD_WRITE
 
 from remote_store.backends.sftp import SFTPBackend
+from remote_store.backends.sftp.pool import Session
 from remote_store.backends.sftp.upload import POSIX_RENAME, TEMP_PREFIX
 from remote_store.capabilities import Capability
 from remote_store.errors import (
@@ -275,5 +277,41 @@ def test_without_posix_rename_a_failed_replace_keeps_the_old_file(sshd: Sshd, re
             backend.write("f.bin", cast(BinaryIO, _Counted(4 * MIB, b"n")), overwrite=True)
         assert backend.read_bytes("f.bin") == b"old" * 1000
         assert _on_disk(_base(backend)) == ["f.bin"]
+    finally:
+        backend.close()
+
+
+def test_a_write_whose_rename_landed_before_the_drop_succeeds(
+    sshd: Sshd, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SFTP-035: the connection drops right after the server performed the posix-rename,
+    before its answer arrived (simulated on the client: the real rename, then the link
+    cut and the EOFError paramiko raises for a lost answer). On a new connection the
+    temporary file is gone, so the write landed: it returns, without sending the content
+    again, and the claim was not mistaken for a leftover."""
+    backend = sshd.backend(**through(sshd, relay))
+    real = Session.posix_rename
+    dropped: list[bool] = []
+
+    def rename_then_drop(self: Session, old: str, new: str) -> None:
+        real(self, old, new)
+        if not dropped:
+            dropped.append(True)
+            relay.cut()
+            transport = self.get_channel().get_transport()  # type: ignore[union-attr]
+            while transport.is_active():  # as when paramiko reports a lost answer
+                time.sleep(0.01)
+            raise EOFError("the connection closed before the answer")
+
+    try:
+        backend.write("warm.txt", b"w")
+        monkeypatch.setattr(Session, "posix_rename", rename_then_drop)
+        before = _sent(backend)
+        result = backend.write("landed.bin", b"L" * MIB)
+        assert dropped and result.size == MIB
+        assert _delta(backend, before)[CMD_WRITE] == MIB // (32 * 1024)  # sent once
+        assert backend.read_bytes("landed.bin") == b"L" * MIB
+        assert _on_disk(_base(backend)) == ["landed.bin", "warm.txt"]
+        assert relay.accepted == 2
     finally:
         backend.close()

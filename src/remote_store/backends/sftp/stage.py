@@ -43,7 +43,7 @@ from remote_store.backends.sftp.pool import (
     StatusError,
     connection_failed,
 )
-from remote_store.errors import AlreadyExists, IsAFolder, RemoteStoreError
+from remote_store.errors import AlreadyExists, BackendUnavailable, IsAFolder, RemoteStoreError
 
 log = logging.getLogger("remote_store.sftp")
 
@@ -140,11 +140,24 @@ def settle(
     try:
         if not broken:
             return _settle(session, attempt, landed_check=False)
-        with pool.session(wait) as fresh:
-            return _settle(fresh, attempt, landed_check=attempt.committing)
     except Exception as failure:
         _postpone(pool, attempt, failure)
         return None
+    for tries_left in reversed(range(2)):
+        # A second session, should the first be an idle one of the dead connection that
+        # the pool handed out before the transport noticed.
+        try:
+            with pool.session(wait) as fresh:
+                return _settle(fresh, attempt, landed_check=attempt.committing)
+        except Exception as failure:
+            # Not when connecting failed: the server is away, and a second connect would
+            # only double the wait.
+            stale = connection_failed(failure) and not isinstance(failure, BackendUnavailable)
+            if tries_left and stale:
+                continue
+            _postpone(pool, attempt, failure)
+            return None
+    return None
 
 
 def tidy(pool: Pool, session: Session) -> None:

@@ -91,6 +91,18 @@ class RetryPolicy:
             return data
         return cls(**_known_keys(data, "retry", [f.name for f in fields(cls)]))
 
+    @classmethod
+    def from_option(cls, value: object, default: RetryPolicy) -> RetryPolicy:
+        """A backend's ``retry=`` option as a policy: ``None`` (*default*), a policy, or a
+        mapping such as a TOML ``[backends.NAME.retry]`` table."""
+        if value is None:
+            return default
+        if isinstance(value, RetryPolicy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_dict(value)
+        raise ConfigError(f"retry must be a RetryPolicy or a mapping, got {type(value).__name__}")
+
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """Seconds to wait before each retry (``attempts - 1`` values): doubling from
         *backoff_base*, capped at *backoff_max*; with jitter each is uniform in [0, cap]."""

@@ -13,8 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from remote_store.backends.sql.clients import Transactions
-from remote_store.backends.sql.errors import translate
+from remote_store.backends.sql.retry import Attempts
 from remote_store.backends.sql.schema import Tables
 from remote_store.errors import PreconditionFailed, RemoteStoreError
 from remote_store.streams import seek_target
@@ -26,7 +25,7 @@ class ChunkReader(io.RawIOBase):
 
     def __init__(
         self,
-        transactions: Transactions,
+        attempts: Attempts,
         tables: Tables,
         key: str,
         *,
@@ -37,7 +36,7 @@ class ChunkReader(io.RawIOBase):
         seekable: bool,
     ) -> None:
         super().__init__()
-        self._tx = transactions
+        self._attempts = attempts
         self._tables = tables
         self._key = key
         self._version = version
@@ -99,8 +98,9 @@ class ChunkReader(io.RawIOBase):
         query = sa.select(chunks.c.data).where(
             chunks.c.version == self._version, chunks.c.seq == seq
         )
-        with translate("read", self._key), self._tx.begin(write=False) as connection:
-            data = connection.execute(query).scalar_one_or_none()
+        data = self._attempts.run(
+            "read", self._key, lambda c: c.execute(query).scalar_one_or_none(), write=False
+        )
         if data is None:
             raise PreconditionFailed(f"{self._key!r} changed while it was read", path=self._key)
         return bytes(data)

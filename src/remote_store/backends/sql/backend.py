@@ -235,16 +235,15 @@ class SQLBlobBackend(ObjectStoreBackend):
 
     def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
         objects, chunks = self._tables.objects, self._tables.chunks
-        first = sa.outerjoin(
-            objects, chunks, sa.and_(chunks.c.version == objects.c.version, chunks.c.seq == 0)
-        )
-        query = (
-            sa.select(*self._columns(), chunks.c.data)
-            .select_from(first)
-            .where(objects.c.key == key)
-        )
+        if seekable:  # the row alone: a random reader fetches only the chunks it reads
+            query = sa.select(*self._columns(), sa.null().label("data"))
+        else:  # chunk 0 comes with the row: a sequential read starts in one statement
+            first = sa.outerjoin(
+                objects, chunks, sa.and_(chunks.c.version == objects.c.version, chunks.c.seq == 0)
+            )
+            query = sa.select(*self._columns(), chunks.c.data).select_from(first)
         with translate("read", key), self._tx.begin(write=False) as connection:
-            row = connection.execute(query).first()
+            row = connection.execute(query.where(objects.c.key == key)).first()
         if row is None:
             raise NotFound(f"file {key!r} does not exist", path=key)
         raw = ChunkReader(

@@ -162,14 +162,14 @@ def cluster(workers: int = 2) -> Iterator[Any]:
     """A LocalCluster of worker processes on loopback, and a client of it."""
     import distributed
 
-    local = distributed.LocalCluster(
+    local = distributed.LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
         host="127.0.0.1",
     )
-    with local, distributed.Client(local) as dask_client:
+    with local, distributed.Client(local) as dask_client:  # type: ignore[no-untyped-call]
         yield dask_client
 
 

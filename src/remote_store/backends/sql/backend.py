@@ -258,14 +258,14 @@ class SQLBlobBackend(ObjectStoreBackend):
 
     def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
         objects, chunks = self._tables.objects, self._tables.chunks
-        first = sa.outerjoin(
-            objects, chunks, sa.and_(chunks.c.version == objects.c.version, chunks.c.seq == 0)
-        )
-        query = (
-            sa.select(*self._columns(), chunks.c.data)
-            .select_from(first)
-            .where(objects.c.key == key)
-        )
+        if seekable:  # the row alone: a random reader fetches only the chunks it reads
+            query = sa.select(*self._columns(), sa.null().label("data"))
+        else:  # chunk 0 comes with the row: a sequential read starts in one statement
+            first = sa.outerjoin(
+                objects, chunks, sa.and_(chunks.c.version == objects.c.version, chunks.c.seq == 0)
+            )
+            query = sa.select(*self._columns(), chunks.c.data).select_from(first)
+        query = query.where(objects.c.key == key)
         row = self._attempts.run("read", key, lambda c: c.execute(query).first(), write=False)
         if row is None:
             raise NotFound(f"file {key!r} does not exist", path=key)

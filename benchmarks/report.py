@@ -385,6 +385,10 @@ def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
         if sel:
             lines += ["", "### Transfer-size sweep (ours, to choose the defaults)", ""]
             lines += table(sel, transfer=True)
+    if (ds_json := Path(__file__).parent / "results" / "datascience.json").exists():  # issue 21
+        from benchmarks.datascience import markdown as ds_markdown
+
+        lines += ["", "## Data science vs adlfs", "", *ds_markdown(json.loads(ds_json.read_text()))]
     if "<!-- results -->" in NOTES.read_text():
         lines += ["", *NOTES.read_text().split("<!-- results -->", 1)[1].strip().splitlines()]
     lines += sftp_page.markdown(Path(__file__).parent / "results")

@@ -186,6 +186,20 @@ def test_cfg_011_full_jitter_stays_within_the_cap() -> None:
     assert delays != caps  # jitter actually spreads the retries
 
 
+def test_cfg_011_a_backends_retry_option_becomes_a_policy() -> None:
+    """One reading of ``retry=`` for every backend: None (the backend's default), a
+    policy, a mapping (a TOML table); anything else is a ConfigError naming its type."""
+    default = RetryPolicy(attempts=4)
+    assert RetryPolicy.from_option(None, default) is default
+    mine = RetryPolicy(attempts=2)
+    assert RetryPolicy.from_option(mine, default) is mine
+    assert RetryPolicy.from_option({"attempts": 5}, default) == RetryPolicy(attempts=5)
+    with pytest.raises(ConfigError, match="retry must be a RetryPolicy or a mapping, got str"):
+        RetryPolicy.from_option("3", default)
+    with pytest.raises(ConfigError, match="unknown key"):
+        RetryPolicy.from_option({"tries": 5}, default)
+
+
 def test_cfg_011_huge_attempt_counts_do_not_overflow() -> None:
     policy = RetryPolicy(attempts=5000, jitter=False)
     assert max(policy.delays()) == policy.backoff_max

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from remote_store.backend import Backend
 from remote_store.config import RegistryConfig
 from remote_store.errors import InvalidArgument
+from remote_store.operations import BackendHooks
 
 if TYPE_CHECKING:
     from remote_store.registry import Registry
@@ -76,7 +77,7 @@ def check_rebuildable(backend: Backend) -> None:
     backend._rebuild_options()
 
 
-def direct_options(backend: Backend) -> dict[str, Any]:
+def direct_options(backend: BackendHooks) -> dict[str, Any]:
     options = backend._rebuild_options()
     if options is None:
         kind = type(backend).__name__

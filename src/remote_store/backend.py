@@ -11,19 +11,18 @@ from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, ClassVar, TypeVar, final
 
 from remote_store import _listing, globbing, paths
-from remote_store._boundary import Boundary, atomic_writer, translated_lazily, unexpected
+from remote_store._boundary import atomic_writer, translated_lazily
 from remote_store._guard import CallerSink, SinkFailed
+from remote_store._lifecycle import BackendLifecycle
 from remote_store._preconditions import check_flag, check_if_match, check_write_options
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.errors import (
-    BackendUnavailable,
     InvalidArgument,
     InvalidPath,
     PreconditionFailed,
-    RemoteStoreError,
 )
-from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
-from remote_store.operations import SPOOL_LIMIT, BackendHooks
+from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
+from remote_store.operations import SPOOL_LIMIT
 from remote_store.streams import Sink, WritableContent, as_source, check_content
 
 T = TypeVar("T")
@@ -32,7 +31,7 @@ Item = TypeVar("Item")
 __all__ = ["SPOOL_LIMIT", "Backend"]
 
 
-class Backend(BackendHooks):
+class Backend(BackendLifecycle):
     """A storage adapter. Subclass it, implement the hooks (`Operations`, `BackendHooks`)
     your capabilities need, and declare what you honour in `supported_capabilities` (per
     instance: override `capabilities`). The public methods check and then call the hooks;
@@ -42,9 +41,6 @@ class Backend(BackendHooks):
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet()
     #: The same set, under the name remote-store 0.33 used; a subclass may declare either.
     CAPABILITIES: ClassVar[CapabilitySet] = CapabilitySet()
-    #: Whether a closed instance refuses further calls (`BackendUnavailable`).
-    close_is_terminal: ClassVar[bool] = True
-    __closed: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -67,20 +63,6 @@ class Backend(BackendHooks):
 
     # ------------------------------------------------------------------ kernel helpers
 
-    def __boundary(self) -> Boundary:
-        return Boundary(self.name, self.__check_open, self._call_scope)
-
-    def _own_call(self) -> Boundary:
-        """What a backend's own public methods (beyond the contract) run inside, as the
-        kernel's do: the closed check, the call's scope, only library errors out."""
-        return self.__boundary()
-
-    def __check_open(self) -> None:
-        if self.__closed and self.close_is_terminal:
-            raise BackendUnavailable(
-                f"the {self.name} backend is closed", backend=self.name, retryable=False
-            )
-
     def __require(self, capability: Capability) -> None:
         self.capabilities.require(capability, backend=self.name)
 
@@ -102,14 +84,14 @@ class Backend(BackendHooks):
     def read(self, path: str) -> BinaryIO:
         """Open the file at *path* as a forward-only binary stream."""
         key = self.__gated(path, Capability.READ)
-        with self.__boundary():
+        with self._own_call():
             return self._operations()._read(key)
 
     @final
     def read_bytes(self, path: str) -> bytes:
         """The whole content of the file at *path*."""
         key = self.__gated(path, Capability.READ)
-        with self.__boundary():
+        with self._own_call():
             return self._operations()._read_bytes(key)
 
     @final
@@ -118,10 +100,10 @@ class Backend(BackendHooks):
         An exception raised by *sink* reaches the caller as it was."""
         key = self.__gated(path, Capability.READ)
         if isinstance(sink, CallerSink):  # a Store marked it, and unwraps its failures
-            with self.__boundary():
+            with self._own_call():
                 return self._operations()._read_to(key, sink)
         try:
-            with self.__boundary():
+            with self._own_call():
                 return self._operations()._read_to(key, CallerSink(sink))
         except SinkFailed as failed:
             error = failed.error
@@ -131,7 +113,7 @@ class Backend(BackendHooks):
     def read_seekable(self, path: str) -> BinaryIO:
         """A seekable binary stream over the file at *path*."""
         key = self.__gated(path, Capability.SEEKABLE_READ)
-        with self.__boundary():
+        with self._own_call():
             return self._operations()._read_seekable(key)
 
     # ================================================================== files: writing
@@ -178,7 +160,7 @@ class Backend(BackendHooks):
         check_content(content)
         content = as_source(content)
         check_write_options(overwrite, metadata, if_match, self.__require)
-        with self.__boundary():
+        with self._own_call():
             operations = self._operations()
             hook = operations._write_atomic if atomic else operations._write
             return hook(key, content, overwrite=overwrite, metadata=metadata, if_match=if_match)
@@ -204,7 +186,7 @@ class Backend(BackendHooks):
             metadata=metadata,
             if_match=if_match,
         )
-        return atomic_writer(self.__boundary, opened, key)
+        return atomic_writer(self._own_call, opened, key)
 
     # ================================================================== files: the rest
 
@@ -215,42 +197,42 @@ class Backend(BackendHooks):
         key = self.__gated(path, Capability.DELETE)
         check_flag("missing_ok", missing_ok)
         check_if_match(if_match, self.__require)
-        with self.__boundary():
+        with self._own_call():
             self._operations()._delete(key, missing_ok=missing_ok, if_match=if_match)
 
     @final
     def get_file_info(self, path: str) -> FileInfo:
         """Size, modification time, etag, digest and metadata of the file at *path*."""
         key = self.__gated(path, Capability.METADATA)
-        with self.__boundary():
+        with self._own_call():
             return self._operations()._get_file_info(key)
 
     @final
     def head(self, path: str) -> FileInfo | None:
         """`get_file_info`, or ``None`` when no file is at *path*."""
         key = self.__gated(path, Capability.METADATA)
-        with self.__boundary():
+        with self._own_call():
             return self._operations()._head(key)
 
     @final
     def exists(self, path: str) -> bool:
         """Whether a file or folder exists at *path* (the root always does)."""
         key = paths.normalize(path)
-        with self.__boundary():
+        with self._own_call():
             return not key or self._operations()._exists(key)
 
     @final
     def is_file(self, path: str) -> bool:
         """Whether a file exists at *path*."""
         key = paths.normalize(path)
-        with self.__boundary():
+        with self._own_call():
             return bool(key) and self._operations()._is_file(key)
 
     @final
     def is_folder(self, path: str) -> bool:
         """Whether a folder exists at *path* (the root always does)."""
         key = paths.normalize(path)
-        with self.__boundary():
+        with self._own_call():
             return not key or self._operations()._is_folder(key)
 
     @final
@@ -259,7 +241,7 @@ class Backend(BackendHooks):
         is known to be a file."""
         src_key = self.__gated(src, Capability.COPY)
         dst_key = paths.normalize(dst, allow_root=False)
-        with self.__boundary():
+        with self._own_call():
             if self.__same_file(src_key, dst_key, None):
                 return
             check_write_options(overwrite, None, None, self.__require)
@@ -275,7 +257,7 @@ class Backend(BackendHooks):
         src_key = self.__gated(src, Capability.MOVE)
         dst_key = paths.normalize(dst, allow_root=False)
         check_if_match(if_match, self.__require)
-        with self.__boundary():
+        with self._own_call():
             if self.__same_file(src_key, dst_key, if_match):
                 return
             check_write_options(overwrite, None, None, self.__require)
@@ -301,7 +283,7 @@ class Backend(BackendHooks):
     def iter_children(self, path: str = "") -> Iterator[FileInfo | FolderEntry]:
         """Files and folders directly below the folder *path*, lazily."""
         key = self.__gated(path, Capability.LIST, allow_root=True)
-        self.__check_open()
+        self._check_open()
         return self.__lazy(lambda: self._operations()._iter_children(key))
 
     @final
@@ -321,7 +303,7 @@ class Backend(BackendHooks):
         _listing.check_max_depth(max_depth)
         keep = _listing.file_filter(key, max_depth, pattern)
         deep = recursive and max_depth != 1
-        self.__check_open()
+        self._check_open()
         return self.__lazy(
             lambda: filter(keep, self._operations()._list_files(key, recursive=deep))
         )
@@ -337,7 +319,7 @@ class Backend(BackendHooks):
         key = self.__gated(path, Capability.LIST, *deep_gates, allow_root=True)
         _listing.check_max_depth(max_depth)
         _listing.name_matcher(pattern)  # a bad pattern fails now, not at the first item
-        self.__check_open()
+        self._check_open()
         return self.__lazy(
             lambda: _listing.walk_folders(
                 self._operations()._iter_children, key, max_depth or 1, pattern
@@ -353,7 +335,7 @@ class Backend(BackendHooks):
             raise InvalidArgument(f"pattern must be a str, got {type(pattern).__name__}")
         normalized = globbing.normalize_pattern(pattern)
         globbing.compile_pattern(normalized)  # a malformed pattern fails here, typed
-        self.__check_open()
+        self._check_open()
         return self.__lazy(lambda: self._operations()._glob(normalized))
 
     @final
@@ -362,7 +344,7 @@ class Backend(BackendHooks):
         *path*: at every depth, or down to *max_depth* levels (1 = its own files)."""
         key = self.__gated(path, Capability.METADATA, allow_root=True)
         _listing.check_max_depth(max_depth)
-        with self.__boundary():
+        with self._own_call():
             return self._operations()._get_folder_info(key, max_depth=max_depth)
 
     @final
@@ -376,81 +358,14 @@ class Backend(BackendHooks):
             raise InvalidPath("refusing to delete the root folder", path=key, backend=self.name)
         check_flag("recursive", recursive)
         check_flag("missing_ok", missing_ok)
-        with self.__boundary():
+        with self._own_call():
             self._operations()._delete_folder(key, recursive=recursive, missing_ok=missing_ok)
-
-    # ================================================================== names, lifecycle
-
-    @final
-    def native_path(self, path: str) -> str:
-        """The backend's own name for *path* (a filesystem path, a URL, ...)."""
-        key = paths.normalize(path)
-        with self.__boundary():
-            return self._native_path(key)
-
-    @final
-    def to_key(self, native_path: str) -> str:
-        """The key of a native path of this backend (inverse of `native_path`)."""
-        if not isinstance(native_path, str):
-            raise InvalidPath(f"path must be a str, got {type(native_path).__name__}")
-        with self.__boundary():
-            return paths.normalize(self._to_key(native_path))
-
-    @final
-    def resolve(self, path: str) -> ResolutionPlan:
-        """How *path* maps onto this backend. Never contains credentials."""
-        key = paths.normalize(path)
-        with self.__boundary():
-            return self._resolve(key)
-
-    @final
-    def unwrap(self, type_hint: type[T]) -> T:
-        """The underlying native client of type *type_hint*, for features we do not wrap."""
-        with self.__boundary():
-            return self._unwrap(type_hint)
-
-    @final
-    def check_health(self) -> None:
-        """Check the backend answers; raise `BackendUnavailable` or `PermissionDenied` if not.
-        `Store.ping` calls it."""
-        with self.__boundary():
-            self._ping()
-
-    @final
-    def ping(self) -> None:
-        """`check_health`."""
-        self.check_health()
-
-    @final
-    def close(self) -> None:
-        """Release what the backend created (clients, connections). Idempotent."""
-        if self.__closed:
-            return
-        self.__closed = True
-        try:
-            self._close()
-        except RemoteStoreError:
-            raise
-        except Exception as error:
-            raise unexpected(self.name, error) from error
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """A backend pickles as the options it was built with (`_rebuild_options`), never
-        its clients or connections; one that cannot say how refuses (`InvalidArgument`)."""
-        from remote_store import _pickling  # it imports this module
-
-        return (_pickling.rebuild_backend, (type(self), _pickling.direct_options(self)))
-
-    def __enter__(self: T) -> T:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 #: The public methods: subclasses implement hooks instead (`Backend.__init_subclass__`).
 _KERNEL = frozenset(
     name
-    for name, member in vars(Backend).items()
+    for kernel in (BackendLifecycle, Backend)
+    for name, member in vars(kernel).items()
     if getattr(member, "__final__", False) and not name.startswith("_")
 )

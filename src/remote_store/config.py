@@ -20,12 +20,13 @@ import os
 import random
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from remote_store import paths
+from remote_store._placeholders import escape, resolve_env
 from remote_store.errors import ConfigError, InvalidArgument, InvalidPath
 from remote_store.frozen import FrozenMap
 from remote_store.redaction import redact
@@ -89,6 +90,18 @@ class RetryPolicy:
         if isinstance(data, RetryPolicy):
             return data
         return cls(**_known_keys(data, "retry", [f.name for f in fields(cls)]))
+
+    @classmethod
+    def from_option(cls, value: object, default: RetryPolicy) -> RetryPolicy:
+        """A backend's ``retry=`` option as a policy: ``None`` (*default*), a policy, or a
+        mapping such as a TOML ``[backends.NAME.retry]`` table."""
+        if value is None:
+            return default
+        if isinstance(value, RetryPolicy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_dict(value)
+        raise ConfigError(f"retry must be a RetryPolicy or a mapping, got {type(value).__name__}")
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """Seconds to wait before each retry (``attempts - 1`` values): doubling from
@@ -232,11 +245,11 @@ class RegistryConfig:
         """Plain data that `from_dict` turns back into an equal config. Secrets stay
         `Secret` objects; a literal ``${`` is written as ``$${`` so it survives reloading."""
         backends = {
-            name: {"type": _escape(backend.type), **_escape(dict(backend.options))}
+            name: {"type": escape(backend.type), **escape(dict(backend.options))}
             for name, backend in self.backends.items()
         }
         stores = {
-            name: {"backend": _escape(store.backend), "root_path": _escape(store.root_path)}
+            name: {"backend": escape(store.backend), "root_path": escape(store.root_path)}
             for name, store in self.stores.items()
         }
         return {"backends": backends, "stores": stores}
@@ -371,70 +384,6 @@ def _store_from(name: str, raw: object) -> StoreProfile:
         return StoreProfile(**fields_)
     except ConfigError as error:
         raise ConfigError(f"store {name!r}: {error}") from None
-
-
-# ---------------------------------------------------------------------- ${VAR} placeholders
-
-# One pass: an escape, a well-formed placeholder, or a stray "${" (an error, not a literal,
-# so that a typo like "${1X}" cannot silently reach a backend).
-_PLACEHOLDER = re.compile(
-    r"\$\$\{|\$\{(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\})?"
-)
-
-
-def resolve_env(value: _T, *, env: Mapping[str, str] | None = None) -> _T:
-    """*value* (a str, or lists and tables of them) with ``${VAR}`` and ``${VAR:-default}``
-    replaced from *env* (default: `os.environ`) and ``$${`` by a literal ``${``, as a
-    config file's values are. An unset variable without a default raises `ConfigError`."""
-    source = os.environ if env is None else env
-    resolved: _T = _map_strings(value, lambda text, where: _substitute(text, where, source))
-    return resolved
-
-
-def _substitute(text: str, where: str, env: Mapping[str, str]) -> str:
-    where = where or "value"
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "$${":
-            return "${"
-        name = match.group("name")
-        if name is None:
-            # Never quote the text: it may hold a credential next to the typo.
-            raise ConfigError(
-                f"{where}: malformed placeholder; write ${{NAME}} or ${{NAME:-default}}, "
-                "or $${ for a literal '${'"
-            )
-        value, default = env.get(name), match.group("default")
-        if default is not None and not value:  # shell rule: unset or empty takes default
-            return default
-        if value is None:
-            raise ConfigError(
-                f"{where}: environment variable {name} is not set (or write ${{{name}:-default}})"
-            )
-        return value
-
-    # re.sub does not rescan replacements, so a value containing "${" stays literal.
-    return _PLACEHOLDER.sub(replace, text)
-
-
-def _map_strings(value: Any, change: Callable[[str, str], str], where: str = "") -> Any:
-    """Apply ``change(text, key_path)`` to every str inside *value*, keeping its shape."""
-    if isinstance(value, str):
-        return change(value, where)
-    if isinstance(value, Mapping):
-        return {
-            key: _map_strings(item, change, f"{where}.{key}" if where else str(key))
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        items = [_map_strings(item, change, f"{where}[{i}]") for i, item in enumerate(value)]
-        return tuple(items) if isinstance(value, tuple) else items
-    return value
-
-
-def _escape(value: Any) -> Any:
-    """Inverse of placeholder resolution, for values that are already final."""
-    return _map_strings(value, lambda text, _: text.replace("${", "$${"))
 
 
 def _load_toml(text: str, source: str, *, pyproject: bool) -> Mapping[str, Any]:

@@ -66,6 +66,12 @@ class NotFound(_OSErrorMixin, FileNotFoundError):
     errno_code = _errno.ENOENT
 
 
+class ContainerNotFound(NotFound):
+    """The container itself (an Azure container or file system, an S3 bucket) does not
+    exist, so no path in it can be reached: a typo in the configuration, or a container
+    not created yet."""
+
+
 class AlreadyExists(_OSErrorMixin, FileExistsError):
     """The target exists and the call asked not to overwrite it."""
 

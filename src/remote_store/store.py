@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar
 
 from remote_store import _pickling, globbing, paths
 from remote_store._guard import CallerSink, SinkFailed, gated, relative_errors
+from remote_store._store_source import StoreSource
 from remote_store.backend import Backend
 from remote_store.capabilities import Capability
 from remote_store.errors import InvalidArgument, InvalidPath
@@ -25,7 +26,7 @@ T = TypeVar("T")
 Located = TypeVar("Located", FileInfo, WriteResult)
 
 
-class Store:
+class Store(StoreSource):
     """A backend seen through *root_path*: every path is relative to it and stays inside it."""
 
     def __init__(self, backend: Backend, root_path: str = "", *, owns_backend: bool = True) -> None:
@@ -37,46 +38,6 @@ class Store:
         self._owns_backend = owns_backend
         # Set for a store a Registry handed out: it pickles as that configuration.
         self._origin: _pickling.RegistryOrigin | None = None
-
-    @classmethod
-    def _lazy(
-        cls,
-        source: Backend | _pickling.LazyBackend,
-        root: str,
-        origin: _pickling.RegistryOrigin | None,
-        *,
-        owns: bool,
-    ) -> Store:
-        store = cls.__new__(cls)
-        store._source, store._root, store._owns_backend = source, root, owns
-        store._origin = origin
-        return store
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickle by configuration, never a live client: see `remote_store._pickling`."""
-        if self._origin is not None:
-            built = self._built()
-            if built is not None:
-                _pickling.check_rebuildable(built)
-            origin = self._origin
-            return (_pickling.registry_store, (origin.config, origin.name, self._root))
-        backend = self._backend
-        options = _pickling.direct_options(backend)
-        return (_pickling.direct_store, (type(backend), options, self._root))
-
-    def __copy__(self) -> Store:
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        return clone
-
-    def _built(self) -> Backend | None:
-        source = self._source
-        return source if isinstance(source, Backend) else source.built
-
-    @property
-    def _backend(self) -> Backend:
-        source = self._source
-        return source if isinstance(source, Backend) else source.get()
 
     def __repr__(self) -> str:
         built = self._built()

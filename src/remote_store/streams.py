@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import selectors
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, Protocol, TypeAlias, cast
 
 from remote_store.errors import InvalidArgument
@@ -115,6 +115,29 @@ def _wait_readable(stream: BinaryIO) -> None:
     with selectors.DefaultSelector() as selector:
         selector.register(descriptor, selectors.EVENT_READ)
         selector.select()
+
+
+def rewinder(body: object) -> Callable[[], bool]:
+    """What puts *body* (a request's bytes or stream) back where it is now, before a
+    request is sent again; it answers False when it cannot (a stream that does not seek)."""
+    if body is None or not hasattr(body, "read"):
+        return lambda: True
+    stream = cast(Any, body)
+    try:
+        position: int | None = int(stream.tell())
+    except (AttributeError, OSError, ValueError):
+        position = None
+
+    def rewind() -> bool:
+        if position is None:
+            return False
+        try:
+            stream.seek(position)
+        except (AttributeError, OSError, ValueError):
+            return False
+        return True
+
+    return rewind
 
 
 def known_length(content: WritableContent) -> int | None:

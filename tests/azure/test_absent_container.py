@@ -16,7 +16,7 @@ from azure.core.exceptions import AzureError
 from azure.storage.blob import BlobServiceClient
 
 from remote_store.backends.azure import AzureBackend
-from remote_store.errors import NotFound
+from remote_store.errors import ContainerNotFound, NotFound
 from tests.azure_support import ACCOUNT_KEY, Azurite
 from tests.hns_emulator import HnsEmulator
 
@@ -111,7 +111,7 @@ def test_everything_else_names_the_container(
     """AZ-092..AZ-094: NotFound whose message names the container and the service's code;
     the SDK error is the cause (AZ-070); no credential in the message."""
     backend, _ = absent
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(ContainerNotFound) as caught:
         OPERATIONS[operation](backend)
     message = str(caught.value)
     assert f"container {_name(backend)!r} does not exist" in message

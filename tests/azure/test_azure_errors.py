@@ -13,6 +13,7 @@ from remote_store.config import RetryPolicy
 from remote_store.errors import (
     AlreadyExists,
     BackendUnavailable,
+    ContainerNotFound,
     DirectoryNotEmpty,
     InvalidArgument,
     InvalidPath,
@@ -29,7 +30,7 @@ NO_RETRY = RetryPolicy(attempts=1, backoff_base=0, backoff_max=0, jitter=False)
 
 CASES: list[tuple[int, str | None, type[RemoteStoreError]]] = [
     (404, "BlobNotFound", NotFound),
-    (404, "ContainerNotFound", NotFound),
+    (404, "ContainerNotFound", ContainerNotFound),
     (404, None, NotFound),
     (409, "BlobAlreadyExists", AlreadyExists),
     (409, "PathAlreadyExists", AlreadyExists),

@@ -140,7 +140,10 @@ class LocalSite(Site):
             target = self._outer / "store" / key
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        return LocalBackend(self._outer / "store")
+        return self._open(self._outer / "store")
+
+    def _open(self, folder: Path) -> Backend:
+        return LocalBackend(folder)
 
     def snapshot(self) -> Snapshot:
         shot: Snapshot = {}
@@ -243,6 +246,19 @@ class AzureSite(Site):
             self._service.delete_container(self.container_name)
         finally:
             self._service.close()
+
+
+class SftpSite(LocalSite):
+    """SFTP to the test sshd, whose files are this machine's: seeded and photographed on
+    disk like `LocalSite` (so a temporary file left behind shows too)."""
+
+    def __init__(self, outer: Path, open_backend: Callable[[Path], Backend]) -> None:
+        super().__init__(outer)
+        self.name = "sftp"
+        self._open_backend = open_backend
+
+    def _open(self, folder: Path) -> Backend:
+        return self._open_backend(folder)
 
 
 def sqlite_site(folder: Path) -> InProcessSite:

@@ -2,7 +2,8 @@
 ST-009, PTH-001 to PTH-003, ERR-007, BC-*).
 
 Every built-in backend (memory, local, azure flat on Azurite, azure-hns on the HNS emulator,
-and the example backend of docs/writing-a-backend.md) is driven through every public
+SQLBlob on SQLite, HTTP on nginx, SFTP on sshd, and the example backend of
+docs/writing-a-backend.md) is driven through every public
 path-taking method, with the root, hostile spellings and odd-but-harmless spellings of the
 seed's file and folder. For each (backend, method, spelling):
 
@@ -25,6 +26,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +43,7 @@ from tests.kernel.sites import (
     HttpSite,
     InProcessSite,
     LocalSite,
+    SftpSite,
     Site,
     Snapshot,
     dict_objects,
@@ -165,6 +168,13 @@ def _http(request: pytest.FixtureRequest) -> Site:
     return HttpSite(server.root / "direct-calls", server.url("listed/direct-calls"))
 
 
+def _sftp(request: pytest.FixtureRequest) -> Site:
+    server = request.getfixturevalue("sshd")
+    outer = Path(server.new_base("direct-calls"))
+    outer.mkdir(parents=True)
+    return SftpSite(outer, lambda folder: server.backend(base_path=str(folder)))
+
+
 def _sql_blob(request: pytest.FixtureRequest) -> Site:
     factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
     return sqlite_site(factory.mktemp("direct-sql"))
@@ -183,10 +193,12 @@ SITES: dict[str, Callable[[pytest.FixtureRequest], Site]] = {
     "documented": _documented,
     "sql-blob-sqlite": _sql_blob,
     "http": _http,
+    "sftp": _sftp,
 }
 MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "azure": [pytest.mark.azure],
     "http": [pytest.mark.http],
+    "sftp": [pytest.mark.sftp],
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from remote_store.errors import (
     AlreadyExists,
+    ContainerNotFound,
     InvalidArgument,
     IsAFolder,
     NotFound,
@@ -141,7 +142,7 @@ def test_missing_bucket_and_metadata_errors(ministack: S3Server, make_backend: M
     """S3-008: a missing bucket is NotFound naming the bucket; metadata S3 would change is
     refused before any request."""
     store = Store(make_backend(bucket="no-such-bucket-here"))
-    with pytest.raises(NotFound, match="bucket does not exist") as missing:
+    with pytest.raises(ContainerNotFound, match="bucket does not exist") as missing:
         store.read_bytes("x")
     assert missing.value.service_code == "NoSuchBucket"
     with pytest.raises(InvalidArgument):

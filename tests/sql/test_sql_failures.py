@@ -1,6 +1,7 @@
 """SQL-006, SQL-007: failures leave nothing half-written, and are classified by the
-driver's codes: a session killed mid-write or mid-read, an unreachable server, missing
-privileges, a read-only SQLite file, the caller's own stream failing."""
+driver's codes: a session killed mid-write, an unreachable server, missing privileges, a
+read-only SQLite file, the caller's own stream failing. (A read whose session is killed
+resumes: test_sql_retries.py.)"""
 
 from __future__ import annotations
 
@@ -100,24 +101,6 @@ def test_session_killed_mid_write(postgres: Postgres, existing: bool) -> None:
         assert caught.value.retryable
         assert store.read_bytes("f.bin") == b"old" if existing else not store.exists("f.bin")
         assert chunk_rows(backend) == (1 if existing else 0)
-
-
-@pytest.mark.postgres
-def test_session_killed_mid_read(postgres: Postgres) -> None:
-    """SQL-006: a read whose connection is killed between chunks fails with
-    `BackendUnavailable`; read again, the file is whole."""
-    database = postgres.new_database("dropread")
-    backend = SQLBlobBackend(postgres.url(database), chunk_size=16 * KiB)
-    data = bytes(range(256)) * 1024
-    with Store(backend) as store:
-        store.write("f.bin", data)
-        with store.read("f.bin") as stream:
-            head = stream.read(16 * KiB)
-            assert _kill_sessions(postgres, database) >= 1
-            with pytest.raises(BackendUnavailable):
-                stream.read()
-        assert head == data[: 16 * KiB]
-        assert store.read_bytes("f.bin") == data
 
 
 @pytest.mark.postgres

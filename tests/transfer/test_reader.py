@@ -26,6 +26,7 @@ from remote_store.transfer.reader import (
     Chunk,
     RangeReader,
     fill,
+    metadata_only,
     new_buffer,
     total_size,
 )
@@ -271,6 +272,36 @@ def test_a_large_read_after_a_seek_fetches_its_size() -> None:
         stream.seek(2 * MiB)
         assert stream.read(300 * KiB) == data[2 * MiB : 2 * MiB + 300 * KiB]
     assert source.ranges() == [(2 * MiB, 2 * MiB + 300 * KiB)]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_reader_opened_on_metadata_fetches_nothing_until_read(concurrency: int) -> None:
+    """REL-033, AZ-039: opened on `metadata_only` (what a HEAD says), the reader knows the
+    size and fetches nothing; its first read is sized like one after a seek (at least
+    FIRST_SPAN, or the read's size), every fetch pinned to the HEAD's ETag, and reads from
+    the start grow to whole chunks before any read-ahead."""
+    data = os.urandom(4 * MiB)
+    source = Source(data)
+    first = metadata_only(len(data), source.etag)
+    with RangeReader(
+        source,
+        first,
+        chunk_size=MiB,
+        seekable=True,
+        max_concurrency=concurrency,
+        thread_name=PREFIX,
+    ) as stream:
+        assert stream.seek(-8, io.SEEK_END) == len(data) - 8
+        assert source.fetches == []
+        assert stream.read(8) == data[-8:]
+        stream.seek(MiB)
+        assert stream.read(200 * KiB) == data[MiB : MiB + 200 * KiB]
+        assert source.ranges() == [(len(data) - 8, len(data)), (MiB, MiB + 200 * KiB)]
+        source.fetches.clear()
+        stream.seek(0)
+        assert drain(stream) == data
+    assert sorted(source.ranges()) == chunks(0, len(data), doubling(FIRST_SPAN, MiB))
+    assert {f.etag for f in source.fetches} == {"v1"}
 
 
 def test_seeks_within_and_away_from_the_read_ahead() -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from remote_store.errors import InvalidPath
 
@@ -243,3 +245,37 @@ def check_regular(st: os.stat_result, name: str) -> None:
 
 class SpecialFile(Exception):
     """A FIFO, socket or device: never read, never listed."""
+
+
+TRIES = 5
+T = TypeVar("T")
+
+
+def retry_stale(action: Callable[[], T]) -> T:
+    """*action*, again while a racing swap or delete made it walk a stale path."""
+    for _ in range(TRIES - 1):
+        try:
+            return action()
+        except (Again, Vanished):
+            continue
+    return action()
+
+
+def distinct(a: Walk, b: Walk) -> bool:
+    return a.name != b.name or ident(a.dir) != ident(b.dir)
+
+
+def same_file(a: Walk, b: Walk) -> bool:
+    assert a.name is not None and b.name is not None
+    try:
+        return ident(a.dir, a.name) == ident(b.dir, b.name)
+    except FileNotFoundError:
+        return False
+
+
+def is_dir(dir_fd: int, name: str) -> bool:
+    """Whether *name* is a folder (or a link to one: the walk checked it stays inside)."""
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False

@@ -6,7 +6,9 @@ import errno
 import os
 from collections.abc import Mapping
 
-from remote_store.backends._local_cas import at
+from remote_store.backends._local_cas import at, fine_mtimes, probe_folder
+from remote_store.backends._local_fs import DIR_FLAGS
+from remote_store.backends._local_place import Staging
 from remote_store.errors import InvalidArgument
 
 _XATTR_PREFIX = "user.remote_store."
@@ -48,3 +50,33 @@ def xattrs_work(fd: int, dir_fd: int, name: str) -> bool:
         return os.getxattr(at(dir_fd, name), _XATTR_PREFIX + "probe", follow_symlinks=False) == b"1"
     except OSError:
         return False
+
+
+def probe(root: str) -> tuple[bool, bool]:
+    """Whether files in *root* keep user extended attributes, and nanosecond mtimes. Asked
+    of the folder itself and undone, so that opening a folder (``remote-store ls``) changes
+    nothing in it; a file is staged only where the folder's times may not be set."""
+    try:
+        dir_fd = os.open(root, DIR_FLAGS)
+    except OSError:
+        return False, True
+    try:
+        return probe_folder(dir_fd)
+    except PermissionError:
+        return probe_with_a_file(dir_fd)
+    except OSError:
+        return False, True
+    finally:
+        os.close(dir_fd)
+
+
+def probe_with_a_file(dir_fd: int) -> tuple[bool, bool]:
+    try:
+        staging = Staging(dir_fd)
+    except OSError:  # a folder we may not write to: nothing to condition
+        return False, True
+    try:
+        fd = staging.file.fileno()
+        return xattrs_work(fd, dir_fd, staging.name), fine_mtimes(fd)
+    finally:
+        staging.discard()

@@ -6,25 +6,27 @@ import contextlib
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar, TypeVar, cast
 
 from remote_store.backend import Backend
-from remote_store.backends._local_cas import Etags, check_etag, fine_mtimes, locked, probe_folder
+from remote_store.backends._local_cas import Etags, check_etag, locked
 from remote_store.backends._local_errors import map_os_error, os_errors
 from remote_store.backends._local_fs import (
     DIR_FLAGS,
     SUPPORTED,
-    Again,
     Tree,
     Vanished,
     Walk,
     check_regular,
-    ident,
+    distinct,
+    is_dir,
     open_regular,
+    retry_stale,
+    same_file,
 )
 from remote_store.backends._local_list import Listing, mtime
-from remote_store.backends._local_meta import write_metadata, xattrs_work
+from remote_store.backends._local_meta import probe, write_metadata
 from remote_store.backends._local_place import TEMP_PREFIX, Staging, place, sweep
 from remote_store.capabilities import ALL_CAPABILITIES, Capability, CapabilitySet
 from remote_store.errors import (
@@ -43,7 +45,6 @@ from remote_store.streams import WritableContent, iter_chunks
 __all__ = ["TEMP_PREFIX", "LocalBackend", "map_os_error"]
 _map_os_error = map_os_error  # the name tests and older callers use
 T = TypeVar("T")
-_TRIES = 5
 
 
 def _base_directory(
@@ -56,16 +57,6 @@ def _base_directory(
     if not isinstance(given, str | os.PathLike):
         raise ConfigError(f"base_path must be a path, got {type(given).__name__}")
     return os.fspath(given)
-
-
-def _retry(action: Callable[[], T]) -> T:
-    """*action*, again while a racing swap or delete made it walk a stale path."""
-    for _ in range(_TRIES - 1):
-        try:
-            return action()
-        except (Again, Vanished):
-            continue
-    return action()
 
 
 class LocalBackend(Listing, Backend):
@@ -110,7 +101,7 @@ class LocalBackend(Listing, Backend):
         self._create = create
         self._root = os.path.realpath(base)
         self._tree = Tree(self._root, base)
-        self._xattrs, fine_mtime = _probe(self._root)
+        self._xattrs, fine_mtime = probe(self._root)
         self._etags = Etags(fine_mtime=fine_mtime, xattrs=self._xattrs)
         missing = set()
         if not self._xattrs:
@@ -142,7 +133,7 @@ class LocalBackend(Listing, Backend):
                 return open_regular(walk.dir, walk.name)
 
         with os_errors(path):
-            return cast(BinaryIO, os.fdopen(_retry(attempt), "rb"))
+            return cast(BinaryIO, os.fdopen(retry_stale(attempt), "rb"))
 
     def _read_seekable(self, path: str) -> BinaryIO:
         return self._read(path)
@@ -157,7 +148,7 @@ class LocalBackend(Listing, Backend):
                 return self._info(path, walk.dir, walk.name, st)
 
         with os_errors(path):
-            return _retry(attempt)
+            return retry_stale(attempt)
 
     # ------------------------------------------------------------------ writing
 
@@ -208,15 +199,15 @@ class LocalBackend(Listing, Backend):
             if stat.S_ISDIR(os.stat(source.name, dir_fd=source.dir, follow_symlinks=False).st_mode):
                 raise IsAFolder(f"cannot move {src!r}: it is a folder", path=src)
             with os_errors(dst):
-                target = _retry(lambda: self._walk(dst, follow=False, make=True))
+                target = retry_stale(lambda: self._walk(dst, follow=False, make=True))
             with target, os_errors(dst):
                 assert target.name is not None
                 with locked(source.dir, target.dir):
                     with os_errors(src):
                         check_etag(self._etags, source.dir, source.name, src, if_match)
-                    if not _distinct(source, target):
+                    if not distinct(source, target):
                         return  # two keys, one name (through a symlink): nothing to move
-                    if overwrite and (_same_file(source, target) or self._links_to(src, target)):
+                    if overwrite and (same_file(source, target) or self._links_to(src, target)):
                         # rename() between two links of one file does nothing at all, and
                         # a symlink renamed over its own target would lose the file
                         os.unlink(source.name, dir_fd=source.dir)
@@ -290,7 +281,7 @@ class LocalBackend(Listing, Backend):
         """Whether *key* is a symlink to the entry *target* names."""
         try:
             with self._tree.walk(key, follow=True) as resolved:
-                return resolved.name is not None and not _distinct(resolved, target)
+                return resolved.name is not None and not distinct(resolved, target)
         except (OSError, InvalidPath):
             return False
 
@@ -307,7 +298,7 @@ class LocalBackend(Listing, Backend):
         if metadata and not self._xattrs:
             raise CapabilityNotSupported("USER_METADATA", backend=self.name, path=key)
         with os_errors(key):
-            walk, staging = _retry(lambda: self._stage(key))
+            walk, staging = retry_stale(lambda: self._stage(key))
         with walk:
             try:
                 yield staging
@@ -334,7 +325,7 @@ class LocalBackend(Listing, Backend):
         walk = self._walk(key, follow=False, make=True)
         try:
             assert walk.name is not None
-            if _is_dir(walk.dir, walk.name):
+            if is_dir(walk.dir, walk.name):
                 raise IsAFolder(f"cannot write {key!r}: it is a folder", path=key)
             try:
                 return walk, Staging(walk.dir)
@@ -350,29 +341,9 @@ class LocalBackend(Listing, Backend):
         try:
             place(source.dir, name, target.dir, target.name, overwrite)
         except FileExistsError as exc:
-            if _is_dir(target.dir, target.name):
+            if is_dir(target.dir, target.name):
                 raise IsAFolder(f"cannot write {key!r}: it is a folder", path=key) from exc
             raise AlreadyExists(f"{key!r} already exists", path=key) from exc
-
-
-def _distinct(a: Walk, b: Walk) -> bool:
-    return a.name != b.name or ident(a.dir) != ident(b.dir)
-
-
-def _same_file(a: Walk, b: Walk) -> bool:
-    assert a.name is not None and b.name is not None
-    try:
-        return ident(a.dir, a.name) == ident(b.dir, b.name)
-    except FileNotFoundError:
-        return False
-
-
-def _is_dir(dir_fd: int, name: str) -> bool:
-    """Whether *name* is a folder (or a link to one: the walk checked it stays inside)."""
-    try:
-        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd).st_mode)
-    except OSError:
-        return False
 
 
 @contextlib.contextmanager
@@ -387,33 +358,3 @@ def _folder_deleted(walk: Walk, key: str, staged: int) -> Iterator[None]:
                 f"cannot write {key!r}: its folder was deleted while the write ran", path=key
             ) from exc
         raise
-
-
-def _probe(root: str) -> tuple[bool, bool]:
-    """Whether files in *root* keep user extended attributes, and nanosecond mtimes. Asked
-    of the folder itself and undone, so that opening a folder (``remote-store ls``) changes
-    nothing in it; a file is staged only where the folder's times may not be set."""
-    try:
-        dir_fd = os.open(root, DIR_FLAGS)
-    except OSError:
-        return False, True
-    try:
-        return probe_folder(dir_fd)
-    except PermissionError:
-        return _probe_with_a_file(dir_fd)
-    except OSError:
-        return False, True
-    finally:
-        os.close(dir_fd)
-
-
-def _probe_with_a_file(dir_fd: int) -> tuple[bool, bool]:
-    try:
-        staging = Staging(dir_fd)
-    except OSError:  # a folder we may not write to: nothing to condition
-        return False, True
-    try:
-        fd = staging.file.fileno()
-        return xattrs_work(fd, dir_fd, staging.name), fine_mtimes(fd)
-    finally:
-        staging.discard()

@@ -11,6 +11,7 @@ from remote_store.errors import (
     BackendUnavailable,
     CapabilityNotSupported,
     ConfigError,
+    ContainerNotFound,
     DirectoryNotEmpty,
     InvalidArgument,
     InvalidPath,
@@ -52,10 +53,6 @@ _HINTS: tuple[tuple[type[RemoteStoreError], str], ...] = (
 )
 
 
-#: Service codes of "the container (bucket) itself does not exist": the message says so,
-#: and is kept whole rather than shortened to "<address> does not exist".
-CONTAINER_MISSING = frozenset({"ContainerNotFound", "FilesystemNotFound", "NoSuchBucket"})
-
 # What to say instead of a backend's message when the error is about the address itself.
 _SHORT: tuple[tuple[type[RemoteStoreError], str], ...] = (
     (NotFound, "{address} does not exist"),
@@ -91,7 +88,8 @@ def describe(error: BaseException, where: str | None = None) -> str:
     message = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, RemoteStoreError) and not where:
         message = _with_address(error, message)
-    if isinstance(error, RemoteStoreError) and error.service_code in CONTAINER_MISSING:
+    if isinstance(error, ContainerNotFound):
+        # The message names the container: kept whole, not shortened to "<address> ...".
         return f"{where}: {message}" if where else message
     if isinstance(error, RemoteStoreError):
         for kind, hint in _HINTS:
@@ -107,7 +105,7 @@ def _with_address(error: RemoteStoreError, message: str) -> str:
     address, key = vars(error).get("cli_address", (None, None))
     if address is None or repr(address) in message:
         return message
-    if error.service_code in CONTAINER_MISSING:
+    if isinstance(error, ContainerNotFound):
         return f"{address}: {message}"
     if error.path == key:
         for kind, template in _SHORT:

@@ -169,15 +169,24 @@ def _release(view: memoryview) -> None:
         ) from None
 
 
+def metadata_only(size: int, etag: str, properties: Any = None) -> Chunk:
+    """A first "chunk" holding no bytes: what a seekable reader opens on (the object's
+    size and ETag from one HEAD), so that it fetches nothing until it is read."""
+    return Chunk(0, b"", size, etag, properties)
+
+
 class RangeReader(io.RawIOBase):
     """A read-only stream over one version of an object, from its *first* chunk on.
 
-    Every later chunk is fetched from *source* pinned to the first chunk's ETag, so an
-    object replaced mid-read raises `PreconditionFailed` instead of mixing two versions;
-    each fetch is a call of its own under *policy* (unless the context has one open).
-    Reading sequentially, up to ``max_concurrency - 1`` further chunks are fetched ahead
-    in threads named *thread_name*; a seekable reader starts small after a seek and grows
-    back. Buffers come from *allocate*; a chunk's buffer, once read, is reused."""
+    Every later fetch from *source* is pinned to *first*'s ETag, so an object replaced
+    mid-read raises `PreconditionFailed` instead of mixing two versions; each fetch is a
+    call of its own under *policy* (unless the context has one open). *first* may hold no
+    bytes (`metadata_only`): the first read then fetches what it asks for (at least
+    `FIRST_SPAN`), like a read after a seek. Reading sequentially, up to
+    ``max_concurrency - 1`` further chunks are fetched ahead in threads named
+    *thread_name*; a seekable reader starts small after a seek and grows back, reading
+    ahead only once its fetches reach a whole chunk. Buffers come from *allocate*; a
+    chunk's buffer, once read, is reused."""
 
     def __init__(
         self,
@@ -200,7 +209,10 @@ class RangeReader(io.RawIOBase):
         self._seekable = seekable
         self._buffer = first.data
         self._buffer_start = first.offset
-        self._fetched_to = first.offset + len(first.data)  # where the last fetch ended
+        # Where the last fetch ended. A reader opened on the object's metadata alone (a
+        # *first* without bytes) has fetched nothing: its first read is sized like one
+        # after a seek, so opening costs no body bytes.
+        self._fetched_to = first.offset + len(first.data) if len(first.data) else -1
         self._span = chunk_size  # what the last fetch asked for
         self._pos = 0
         if max_concurrency > 1:

@@ -20,7 +20,7 @@ from azure.storage.blob import BlobPrefix, BlobProperties
 from remote_store.backends.azure import errors as azerr
 from remote_store.backends.azure.errors import translate
 from remote_store.backends.azure.folders import BATCH_SIZE, delete_names
-from remote_store.backends.azure.reader import BlobReader, Chunk, fetch
+from remote_store.backends.azure.reader import BlobReader, Chunk, fetch, metadata_only
 from remote_store.backends.azure.reconcile import landed_copy
 from remote_store.backends.azure.strategy import (
     AzureContext,
@@ -272,9 +272,23 @@ class BlobObjects(ObjectStore, AzureStrategy):
             raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
         return chunk
 
+    def _head_chunk(self, op: str, path: str) -> Chunk:
+        """A seekable reader's start: one HEAD (`NotFound`, `IsAFolder` at the call) and
+        no body bytes, since a random reader (a Parquet footer, then a column) would throw
+        a first chunk from offset 0 away (AZ-039)."""
+        props = self._properties(op, path)
+        if props is None:
+            raise NotFound(f"{op} {path!r}: no such file", path=path)
+        if is_folder_marker(props):
+            raise IsAFolder(f"{op} {path!r}: is a folder", path=path, backend="azure")
+        return metadata_only(int(props.size or 0), str(props.etag or ""), props)
+
     def open_reader(self, op: str, path: str, *, seekable: bool) -> BlobReader:
         size = self.ctx.transfer.chunk_get_size
-        chunk = self._first_chunk(op, path, size) or Chunk(0, b"", 0, "", None)
+        if seekable:
+            chunk = self._head_chunk(op, path)
+        else:
+            chunk = self._first_chunk(op, path, size) or Chunk(0, b"", 0, "", None)
         return BlobReader(
             self.ctx.blob(path),
             path,

@@ -112,7 +112,7 @@ def build_settings(
     # Plain http is refused for non-loopback hosts unless the caller opts in explicitly.
     allow_insecure = bool(options.pop("allow_insecure", False))
     transfer = _transfer(options, max_concurrency)
-    policy = _retry_policy(retry)
+    policy = RetryPolicy.from_option(retry, DEFAULT_RETRY)
     kwargs = {**_sdk_transfer(transfer), **options}
 
     if conn is not None:
@@ -209,18 +209,6 @@ def _sdk_transfer(transfer: Transfer) -> dict[str, Any]:
         "max_single_get_size": transfer.first_get_size,
         "max_chunk_get_size": transfer.chunk_get_size,
     }
-
-
-def _retry_policy(retry: Any) -> RetryPolicy:
-    """The `RetryPolicy` for *retry*: ``None`` (the fast default), a policy, or a mapping
-    such as a TOML ``[backends.NAME.retry]`` table."""
-    if retry is None:
-        return DEFAULT_RETRY
-    if isinstance(retry, RetryPolicy):
-        return retry
-    if isinstance(retry, Mapping):
-        return RetryPolicy.from_dict(retry)
-    raise ConfigError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
 
 
 def service_client(settings: Settings) -> BlobServiceClient:

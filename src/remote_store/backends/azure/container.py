@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from remote_store.backends.azure.errors import CONTAINER_MISSING, error_code, may_leak
 from remote_store.backends.azure.strategy import AzureStrategy
-from remote_store.errors import NotFound
+from remote_store.errors import ContainerNotFound, NotFound
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, WriteResult
 from remote_store.streams import Sink, WritableContent
 
@@ -60,7 +60,7 @@ def naming(container: str, op: str, path: str | None) -> Iterator[None]:
             raise
         # Hooks call hooks: the outermost, the operation the caller asked for, wins.
         where = f"{op} {path!r}" if path is not None else op
-        named = NotFound(
+        named = ContainerNotFound(
             f"{where}: container {container!r} does not exist ({code}, HTTP 404); "
             "create it, or check the name",
             path=path,

@@ -23,6 +23,7 @@ from remote_store.backends.azure import retry
 from remote_store.errors import (
     AlreadyExists,
     BackendUnavailable,
+    ContainerNotFound,
     DirectoryNotEmpty,
     InvalidArgument,
     InvalidPath,
@@ -190,7 +191,7 @@ def _table() -> dict[str, tuple[type[RemoteStoreError], str]]:
     table: dict[str, tuple[type[RemoteStoreError], str]] = {}
     groups: list[tuple[frozenset[str], type[RemoteStoreError], str]] = [
         (_NOT_FOUND, NotFound, "not found"),
-        (CONTAINER_MISSING, NotFound, "the container does not exist"),
+        (CONTAINER_MISSING, ContainerNotFound, "the container does not exist"),
         (_ALREADY_EXISTS, AlreadyExists, "already exists"),
         (_NOT_EMPTY, DirectoryNotEmpty, "folder is not empty"),
         (_WRONG_KIND, InvalidPath, "the path or an ancestor is the wrong kind of entry"),

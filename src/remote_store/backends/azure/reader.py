@@ -24,11 +24,21 @@ from remote_store.transfer.reader import (
     Chunk,
     RangeReader,
     fill,
+    metadata_only,
     new_buffer,
     total_size,
 )
 
-__all__ = ["FIRST_SPAN", "RESUMES", "THREAD_NAME", "BlobReader", "Buffer", "Chunk", "fetch"]
+__all__ = [
+    "FIRST_SPAN",
+    "RESUMES",
+    "THREAD_NAME",
+    "BlobReader",
+    "Buffer",
+    "Chunk",
+    "fetch",
+    "metadata_only",
+]
 
 #: The name prefix of a reader's read-ahead threads.
 THREAD_NAME = "azure-read-ahead"

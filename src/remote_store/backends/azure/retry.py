@@ -23,6 +23,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 
 from remote_store.config import RetryPolicy
+from remote_store.streams import rewinder
 from remote_store.transfer import deadline
 from remote_store.transfer.deadline import Call, call_scope, current, maybe_landed
 from remote_store.transfer.retrying import (
@@ -102,7 +103,7 @@ class ServiceRetry(HTTPPolicy[Any, Any]):
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         body = request.http_request.body
-        position = _position(body)
+        rewind = rewinder(body)
         options = request.context.options
         # What the storage SDK's own retry policy would consume; the transport refuses it.
         for name in _SDK_RETRY_OPTIONS:
@@ -126,7 +127,7 @@ class ServiceRetry(HTTPPolicy[Any, Any]):
                     attempt,
                     policy=self.policy,
                     classify=_classify,
-                    rewind=lambda: _rewind(body, position),
+                    rewind=rewind,
                     sleep=self._sleep,
                     rng=self._rng,
                 )
@@ -184,25 +185,3 @@ def _configured_timeouts(request: PipelineRequest[Any]) -> tuple[float, float]:
 
 def _seconds(value: object) -> float:
     return float(value) if isinstance(value, int | float) else float("inf")
-
-
-def _position(body: Any) -> int | None:
-    if body is None or not hasattr(body, "read"):
-        return None
-    try:
-        return int(body.tell())
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _rewind(body: Any, position: int | None) -> bool:
-    """Put a stream body back where the first attempt started; False if it cannot be."""
-    if body is None or not hasattr(body, "read"):
-        return True
-    if position is None:
-        return False
-    try:
-        body.seek(position)
-    except (AttributeError, OSError, ValueError):
-        return False
-    return True

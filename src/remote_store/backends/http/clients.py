@@ -159,14 +159,7 @@ def build_settings(
             raise ConfigError("ca_certs is for verifying certificates: drop verify_ssl=False")
     if listing is not None and listing not in LISTINGS:
         raise ConfigError(f"listing must be None or one of {', '.join(LISTINGS)}, got {listing!r}")
-    if retry is None:
-        policy = DEFAULT_RETRY
-    elif isinstance(retry, RetryPolicy):
-        policy = retry
-    elif isinstance(retry, Mapping):
-        policy = RetryPolicy.from_dict(retry)
-    else:
-        raise ConfigError(f"retry must be a RetryPolicy or a mapping, got {type(retry).__name__}")
+    policy = RetryPolicy.from_option(retry, DEFAULT_RETRY)
     return Settings(
         base_url=check_base_url(base_url, allow_insecure=bool(allow_insecure)),
         headers=check_headers(headers),

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from remote_store.errors import (
     AlreadyExists,
     BackendUnavailable,
+    ContainerNotFound,
     InvalidArgument,
     InvalidPath,
     NotFound,
@@ -167,7 +168,7 @@ def for_code(
     said = f"{code or 'no error code'}, HTTP {status}"
     cls: type[RemoteStoreError]
     if code in _NO_BUCKET:
-        cls, text = NotFound, "the bucket does not exist"
+        cls, text = ContainerNotFound, "the bucket does not exist"
     elif code in MISSING:
         cls, text = NotFound, "not found"
     elif code in _PRECONDITION or status == 412:

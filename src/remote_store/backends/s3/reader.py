@@ -24,7 +24,15 @@ from remote_store.backends.s3.errors import translate
 from remote_store.backends.s3.model import quoted
 from remote_store.backends.s3.retry import Requests
 from remote_store.errors import BackendUnavailable
-from remote_store.transfer.reader import Buffer, Chunk, RangeReader, fill, new_buffer, total_size
+from remote_store.transfer.reader import (
+    Buffer,
+    Chunk,
+    RangeReader,
+    fill,
+    metadata_only,
+    new_buffer,
+    total_size,
+)
 
 #: The name prefix of a reader's read-ahead threads.
 THREAD_NAME = "s3-read-ahead"
@@ -99,9 +107,15 @@ class S3Range:
         except Exception as error:
             if not _invalid_range(error):
                 raise
+        return self.head()
+
+    def head(self) -> Chunk:
+        """The object's size and ETag from one HEAD, no bytes (`metadata_only`): what a
+        seekable reader opens on. `NotFound` when there is no object."""
         with translate(self._op, self._key):
             head = self._requests.raw("head_object", Bucket=self._bucket, Key=self._key)
-        return Chunk(0, b"", int(head.get("ContentLength") or 0), str(head.get("ETag") or ""), head)
+        size, etag = int(head.get("ContentLength") or 0), str(head.get("ETag") or "")
+        return metadata_only(size, etag, head)
 
 
 def _invalid_range(error: BaseException) -> bool:
@@ -136,7 +150,8 @@ class S3Reader(RangeReader):
         max_concurrency: int,
         requests: Requests,
     ) -> None:
-        first = source.first(chunk_size)
+        # Seekable: a HEAD, no bytes, so a random reader pays only for what it reads.
+        first = source.head() if seekable else source.first(chunk_size)
         super().__init__(
             source,
             first,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, ClassVar, TypeVar, cast
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from remote_store.backends.sql.clients import Transactions, build_engine, prepare
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.reader import ChunkReader
+from remote_store.backends.sql.retry import DEFAULT_RETRY, Attempts, CommitFailed, call_scope
 from remote_store.backends.sql.schema import Tables, upper_bound
 from remote_store.backends.sql.upload import (
     ChunkedPut,
@@ -23,13 +25,14 @@ from remote_store.backends.sql.upload import (
     to_datetime,
 )
 from remote_store.capabilities import Capability, CapabilitySet
-from remote_store.config import Secret
+from remote_store.config import RetryPolicy, Secret
 from remote_store.errors import (
     AlreadyExists,
     CapabilityNotSupported,
     InvalidArgument,
     NotFound,
     PreconditionFailed,
+    RemoteStoreError,
 )
 from remote_store.frozen import FrozenMap
 from remote_store.models import ContentDigest, WriteResult
@@ -41,7 +44,7 @@ from remote_store.objectstore import (
     PutStream,
     SpooledPut,
 )
-from remote_store.streams import WritableContent, iter_chunks
+from remote_store.streams import WritableContent, iter_chunks, rewinder
 
 T = TypeVar("T")
 
@@ -64,7 +67,8 @@ class SQLBlobBackend(ObjectStoreBackend):
     ``<table_name>_chunks`` are created unless ``create_table=False``. Content is stored
     in chunks of *chunk_size* bytes, so a write or a read holds a few chunks, whatever the
     file size. Every write, copy and move is one transaction (``ATOMIC_MOVE``); write
-    conditions are decided by the database.
+    conditions are decided by the database. A transaction the database undid (a lost
+    connection, a deadlock, a busy SQLite file) is run again as *retry* allows.
     """
 
     name: ClassVar[str] = "sql-blob"
@@ -83,6 +87,7 @@ class SQLBlobBackend(ObjectStoreBackend):
         schema: str | None = None,
         create_table: bool = True,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        retry: RetryPolicy | Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(chunk_size, int) or not _MIN_CHUNK <= chunk_size <= _MAX_CHUNK:
             raise InvalidArgument(
@@ -94,11 +99,17 @@ class SQLBlobBackend(ObjectStoreBackend):
         self._engine, self._owns_engine = build_engine(url, engine, password)
         prepare(self._engine)
         self._tx = Transactions(self._engine)
+        self._retry = RetryPolicy.from_option(retry, DEFAULT_RETRY)
+        self._attempts = Attempts(self._tx, self._retry)
         self._chunk_size = chunk_size
         self._table_name = table_name
         if create_table:
             with translate("create tables"):
                 self._tables.create(self._engine)
+
+    def _call_scope(self) -> AbstractContextManager[object]:
+        # One deadline per public call: every transaction it runs, retries included, shares it.
+        return call_scope(self._retry)
 
     def __repr__(self) -> str:
         # The engine's URL with its password masked: never the credential.
@@ -127,8 +138,7 @@ class SQLBlobBackend(ObjectStoreBackend):
 
     def _head_object(self, key: str) -> ObjectMeta | None:
         query = sa.select(*self._columns()).where(self._tables.objects.c.key == key)
-        with translate("head", key), self._tx.begin(write=False) as connection:
-            row = connection.execute(query).first()
+        row = self._attempts.run("head", key, lambda c: c.execute(query).first(), write=False)
         return None if row is None else self._meta(row)
 
     def _list_page(
@@ -148,8 +158,8 @@ class SQLBlobBackend(ObjectStoreBackend):
         if upper is not None:
             conditions.append(objects.c.key < upper)
         query = sa.select(*self._columns()).where(*conditions).order_by(objects.c.key).limit(size)
-        with translate("list", prefix.rstrip("/")), self._tx.begin(write=False) as connection:
-            rows = connection.execute(query).all()
+        where = prefix.rstrip("/")
+        rows = self._attempts.run("list", where, lambda c: c.execute(query).all(), write=False)
         found: list[ObjectMeta] = []
         prefixes: list[str] = []
         next_token = None
@@ -177,22 +187,31 @@ class SQLBlobBackend(ObjectStoreBackend):
         if_match: str | None,
         metadata: Mapping[str, str] | None,
     ) -> WriteResult:
-        stream = ChunkedPut(
-            self._tx,
-            self._tables,
-            key,
-            chunk_size=self._chunk_size,
-            create_only=create_only,
-            if_match=if_match,
-            metadata=metadata,
-        )
-        try:
-            for piece in iter_chunks(content, self._chunk_size):
-                stream.write(piece)
-        except BaseException:
-            stream.discard()
-            raise
-        return stream.commit()
+
+        def put() -> WriteResult:
+            stream = ChunkedPut(
+                self._tx,
+                self._tables,
+                key,
+                chunk_size=self._chunk_size,
+                create_only=create_only,
+                if_match=if_match,
+                metadata=metadata,
+            )
+            try:
+                for piece in iter_chunks(content, self._chunk_size):
+                    stream.write(piece)
+            except BaseException:
+                stream.discard()
+                raise
+            try:
+                return stream.commit()
+            except RemoteStoreError as error:
+                if stream.commit_sent:
+                    raise CommitFailed(error) from error
+                raise
+
+        return self._attempts.replay("write", key, put, rewind=rewinder(content))
 
     def _open_put(
         self,
@@ -225,30 +244,33 @@ class SQLBlobBackend(ObjectStoreBackend):
         if if_match is not None:
             condition.append(objects.c.version == if_match)
         statement = sa.delete(objects).where(*condition).returning(objects.c.version)
-        with translate("delete", key), self._tx.begin(write=True) as connection:
+
+        def delete(connection: sa.Connection) -> str | None:
             version = connection.execute(statement).scalar_one_or_none()
             if version is not None:
                 connection.execute(sa.delete(chunks).where(chunks.c.version == version))
+            return cast("str | None", version)
+
+        version = self._attempts.run("delete", key, delete, write=True)
         if version is None and if_match is not None:
             raise PreconditionFailed(f"{key!r} changed: expected etag {if_match!r}", path=key)
         return version is not None
 
     def _get_object(self, key: str, *, seekable: bool) -> BinaryIO:
         objects, chunks = self._tables.objects, self._tables.chunks
-        first = sa.outerjoin(
-            objects, chunks, sa.and_(chunks.c.version == objects.c.version, chunks.c.seq == 0)
-        )
-        query = (
-            sa.select(*self._columns(), chunks.c.data)
-            .select_from(first)
-            .where(objects.c.key == key)
-        )
-        with translate("read", key), self._tx.begin(write=False) as connection:
-            row = connection.execute(query).first()
+        if seekable:  # the row alone: a random reader fetches only the chunks it reads
+            query = sa.select(*self._columns(), sa.null().label("data"))
+        else:  # chunk 0 comes with the row: a sequential read starts in one statement
+            first = sa.outerjoin(
+                objects, chunks, sa.and_(chunks.c.version == objects.c.version, chunks.c.seq == 0)
+            )
+            query = sa.select(*self._columns(), chunks.c.data).select_from(first)
+        query = query.where(objects.c.key == key)
+        row = self._attempts.run("read", key, lambda c: c.execute(query).first(), write=False)
         if row is None:
             raise NotFound(f"file {key!r} does not exist", path=key)
         raw = ChunkReader(
-            self._tx,
+            self._attempts,
             self._tables,
             key,
             version=row.version,
@@ -268,10 +290,13 @@ class SQLBlobBackend(ObjectStoreBackend):
     def _delete_objects(self, keys: Sequence[str]) -> None:
         objects, chunks = self._tables.objects, self._tables.chunks
         statement = sa.delete(objects).where(objects.c.key.in_(keys)).returning(objects.c.version)
-        with translate("delete"), self._tx.begin(write=True) as connection:
+
+        def delete(connection: sa.Connection) -> None:
             versions = connection.execute(statement).scalars().all()
             if versions:
                 connection.execute(sa.delete(chunks).where(chunks.c.version.in_(versions)))
+
+        self._attempts.run("delete", None, delete, write=True)
 
     def _copy_object(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
         objects, chunks = self._tables.objects, self._tables.chunks
@@ -281,7 +306,8 @@ class SQLBlobBackend(ObjectStoreBackend):
             .with_for_update(read=True)  # FOR SHARE: the source cannot change until we commit
         )
         version = new_version_id()
-        with translate("copy", dst), self._tx.begin(write=True) as connection:
+
+        def copy(connection: sa.Connection) -> None:
             row = connection.execute(pinned).first()
             if row is None:
                 raise PreconditionFailed(f"{source.key!r} changed while copied", path=source.key)
@@ -294,6 +320,8 @@ class SQLBlobBackend(ObjectStoreBackend):
                 version, row.size, row.md5, row.chunk_size, now_us(), row.metadata or {}
             )
             link(connection, self._tables, dst, stored, create_only=create_only, if_match=None)
+
+        self._attempts.run("copy", dst, copy, write=True)
 
     # ------------------------------------------------------------------ faster hooks
 
@@ -313,7 +341,8 @@ class SQLBlobBackend(ObjectStoreBackend):
 
     def _move_once(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> bool:
         objects, chunks = self._tables.objects, self._tables.chunks
-        with translate("move", src), self._tx.begin(write=True) as connection:
+
+        def move(connection: sa.Connection) -> bool:
             current = connection.execute(
                 sa.select(objects.c.version).where(objects.c.key == src)
             ).scalar_one_or_none()
@@ -339,7 +368,9 @@ class SQLBlobBackend(ObjectStoreBackend):
             ).first()
             if renamed is None:
                 raise PreconditionFailed(f"{src!r} changed while moved", path=src)
-        return True
+            return True
+
+        return self._attempts.run("move", src, move, write=True)
 
     # ------------------------------------------------------------------ lifecycle, names
 
@@ -356,8 +387,7 @@ class SQLBlobBackend(ObjectStoreBackend):
         raise CapabilityNotSupported(f"unwrap to {type_hint.__name__}", backend=self.name)
 
     def _ping(self) -> None:
-        with translate("ping"), self._tx.begin(write=False) as connection:
-            connection.execute(sa.select(sa.literal(1)))
+        self._attempts.run("ping", None, lambda c: c.execute(sa.select(sa.literal(1))), write=False)
 
     def _close(self) -> None:
         if self._owns_engine:

@@ -38,6 +38,10 @@ _SQLITE_DENIED = frozenset({_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_AUTH})
 # PostgreSQL SQLSTATE classes and codes.
 _PG_UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58", "40", "HV"})
 _PG_DENIED_CLASSES = frozenset({"28", "42501", "25006"})
+# Of those, what a new attempt may get past: connection exceptions, serialisation
+# failures and deadlocks, too many connections, and the server shutting a session down.
+_PG_TRANSIENT_CLASSES = frozenset({"08", "40"})
+_PG_TRANSIENT = frozenset({"53300", "57P01", "57P02", "57P03"})
 _PG_UNIQUE = "23505"
 _PG_MISSING_TABLE = "42P01"
 
@@ -75,6 +79,23 @@ def classify(error: BaseException, operation: str, path: str | None) -> RemoteSt
     return RemoteStoreError(
         f"{where}: database error {type(original).__name__}", path=path, backend=BACKEND
     )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether *error* means the database undid the transaction and the same one may
+    succeed when sent again: a lost or unavailable connection, a serialisation failure
+    or deadlock, too many connections, a busy or locked SQLite database."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    original = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    code = code_of(original) if original is not None else None
+    if code is None:
+        return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
+    if code.startswith("sqlite:"):
+        return int(code.split(":")[1]) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return code[:2] in _PG_TRANSIENT_CLASSES or code in _PG_TRANSIENT
 
 
 def _from_sqlite(code: int, where: str, path: str | None) -> RemoteStoreError:

@@ -13,20 +13,25 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from remote_store.backends.sql.clients import Transactions
-from remote_store.backends.sql.errors import translate
+from remote_store.backends.sql.retry import Attempts
 from remote_store.backends.sql.schema import Tables
 from remote_store.errors import PreconditionFailed, RemoteStoreError
 from remote_store.streams import seek_target
 
+#: A seekable read that does not continue the last fetch fetches at least this much (as
+#: `remote_store.transfer.reader.FIRST_SPAN`); each one continuing it doubles, to a chunk.
+FIRST_SPAN = 64 * 1024
+
 
 class ChunkReader(io.RawIOBase):
     """The content of version *version* of *key* (*size* bytes in *chunk_size* pieces);
-    *first* is chunk 0 when the caller already fetched it with the file's row."""
+    *first* is chunk 0 when the caller already fetched it with the file's row. Seekable,
+    a read fetches a slice of one chunk sized to the request (at least `FIRST_SPAN`,
+    doubling while reads continue the last fetch), not the whole chunk."""
 
     def __init__(
         self,
-        transactions: Transactions,
+        attempts: Attempts,
         tables: Tables,
         key: str,
         *,
@@ -37,7 +42,7 @@ class ChunkReader(io.RawIOBase):
         seekable: bool,
     ) -> None:
         super().__init__()
-        self._tx = transactions
+        self._attempts = attempts
         self._tables = tables
         self._key = key
         self._version = version
@@ -45,8 +50,10 @@ class ChunkReader(io.RawIOBase):
         self._chunk_size = chunk_size
         self._seekable = seekable
         self._pos = 0
-        self._seq = 0 if first is not None else -1
-        self._chunk: bytes = first or b""
+        self._chunk: bytes = first or b""  # the bytes from `_start` held
+        self._start = 0 if first is not None else -1
+        self._fetched_to = len(self._chunk) if first is not None else -1
+        self._span = 0
 
     def readable(self) -> bool:
         return True
@@ -70,10 +77,9 @@ class ChunkReader(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         if self._pos >= self._size or not len(view):
             return 0
-        seq, offset = divmod(self._pos, self._chunk_size)
-        if seq != self._seq:
-            self._chunk = self._fetch(seq)
-            self._seq = seq
+        if not self._start <= self._pos < self._start + len(self._chunk):
+            self._load(len(view))
+        offset = self._pos - self._start
         piece = self._chunk[offset : offset + len(view)]
         if not piece:
             raise self._short()
@@ -84,26 +90,43 @@ class ChunkReader(io.RawIOBase):
     def readall(self) -> bytes:
         parts = []
         while self._pos < self._size:
-            seq, offset = divmod(self._pos, self._chunk_size)
-            if seq != self._seq:
-                self._chunk, self._seq = self._fetch(seq), seq
-            piece = self._chunk[offset:]
+            if not self._start <= self._pos < self._start + len(self._chunk):
+                self._load(self._size - self._pos)
+            piece = self._chunk[self._pos - self._start :]
             if not piece:
                 raise self._short()
             parts.append(piece)
             self._pos += len(piece)
         return b"".join(parts)
 
-    def _fetch(self, seq: int) -> bytes:
+    def _load(self, want: int) -> None:
+        """Fetch the bytes at the position: the rest of its chunk reading forward, a slice
+        of it sized to *want* reading seekable."""
+        seq, offset = divmod(self._pos, self._chunk_size)
+        length = self._chunk_size - offset
+        if self._seekable:
+            sequential = self._pos == self._fetched_to
+            span = min(self._span * 2, self._chunk_size) if sequential else FIRST_SPAN
+            length = min(max(span, want), length)
+            self._span = length
+        self._chunk = b""  # not held while the next one is fetched
+        if offset == 0 and length == self._chunk_size:
+            self._chunk = self._fetch(seq)
+        else:
+            self._chunk = self._fetch(seq, offset, length)
+        self._start = self._pos
+        self._fetched_to = self._pos + len(self._chunk)
+
+    def _fetch(self, seq: int, offset: int = 0, length: int | None = None) -> bytes:
         chunks = self._tables.chunks
-        query = sa.select(chunks.c.data).where(
-            chunks.c.version == self._version, chunks.c.seq == seq
-        )
-        with translate("read", self._key), self._tx.begin(write=False) as connection:
-            data = connection.execute(query).scalar_one_or_none()
-        if data is None:
+        data: Any = chunks.c.data
+        if length is not None:  # SQLite and PostgreSQL count a blob's bytes from 1
+            data = sa.func.substr(data, offset + 1, length, type_=sa.LargeBinary)
+        query = sa.select(data).where(chunks.c.version == self._version, chunks.c.seq == seq)
+        row = self._attempts.run("read", self._key, lambda c: c.execute(query).first(), write=False)
+        if row is None:
             raise PreconditionFailed(f"{self._key!r} changed while it was read", path=self._key)
-        return bytes(data)
+        return bytes(row[0] or b"")
 
     def _short(self) -> RemoteStoreError:
         # The row's size promises more bytes than its chunks hold: edited outside the library.

@@ -160,6 +160,8 @@ class ChunkedPut(io.RawIOBase):
         self._size = 0
         self._seq = 0
         self._transaction: Transaction | None = None
+        #: Whether COMMIT was sent: a failure after it may have landed.
+        self.commit_sent = False
         with translate("write", key):
             self._transaction = transactions.open(write=True)
             try:
@@ -225,6 +227,7 @@ class ChunkedPut(io.RawIOBase):
                     if_match=self._if_match,
                 )
                 self._transaction = None
+                self.commit_sent = True
                 transaction.commit()
         except BaseException:
             self.discard()

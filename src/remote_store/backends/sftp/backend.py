@@ -115,7 +115,7 @@ class SFTPBackend(Backend):
             keepalive=math.ceil(keepalive),  # paramiko counts whole seconds; 0 is "off"
         )
         self._base = posixpath.normpath(base_path).replace("//", "/") if base_path else "."
-        self._retry = _retry_policy(retry)
+        self._retry = RetryPolicy.from_option(retry, DEFAULT_RETRY)
         settings = self._settings
         self._pool = Pool(lambda: clients.connect(settings), max_sessions, settings.where)
         self._runner = Runner(self._pool, self._retry, float(timeout))
@@ -215,16 +215,6 @@ class SFTPBackend(Backend):
 
     def _close(self) -> None:
         self._pool.close()
-
-
-def _retry_policy(retry: RetryPolicy | dict[str, Any] | None) -> RetryPolicy:
-    if retry is None:
-        return DEFAULT_RETRY
-    if isinstance(retry, RetryPolicy):
-        return retry
-    if not isinstance(retry, dict):
-        raise ConfigError(f"retry must be a RetryPolicy or a table, got {type(retry).__name__}")
-    return RetryPolicy.from_dict(retry)
 
 
 __all__ = ["SFTPBackend"]

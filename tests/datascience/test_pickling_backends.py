@@ -132,7 +132,7 @@ def test_ds_031_sql_blob_on_an_sqlite_file_travels_as_an_absolute_path(
 def test_ds_031_sql_query_runs_in_the_receiving_process(
     postgres: Postgres, spawned: ProcessPoolExecutor
 ) -> None:
-    from remote_store.backends.sql import SQLQueryBackend
+    from remote_store.backends.sql.query import SQLQueryBackend
 
     backend = SQLQueryBackend(
         postgres.url(), queries={"in/x.csv": "SELECT 1 AS a, 'b' AS b"}, driver="sqlalchemy"
@@ -143,7 +143,8 @@ def test_ds_031_sql_query_runs_in_the_receiving_process(
 def test_ds_031_an_engine_object_or_an_in_memory_database_is_refused(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
-    from remote_store.backends.sql import SQLBlobBackend, SQLQueryBackend
+    from remote_store.backends.sql import SQLBlobBackend
+    from remote_store.backends.sql.query import SQLQueryBackend
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'e.db'}")
     refused: list[tuple[Any, str]] = [

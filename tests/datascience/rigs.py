@@ -51,7 +51,11 @@ def rig(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Rig:
         container = f"ds-{fresh}"
         with BlobServiceClient.from_connection_string(server.connection_string) as service:
             service.create_container(container)
-        options = {"type": "azure", "container": container, "connection_string": f"${{{variable}}}"}
+        options: dict[str, Any] = {
+            "type": "azure",
+            "container": container,
+            "connection_string": f"${{{variable}}}",
+        }
         if kind == "azure-hns":
             options["hns"] = True
         return Rig(kind, options, {variable: server.connection_string})

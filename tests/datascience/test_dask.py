@@ -1,10 +1,13 @@
-"""DS-030: dask.distributed with worker processes reads and writes rstore:// on Azurite;
-the workers resolve the configuration's ${VAR} from their own environment."""
+"""DS-030: dask.distributed with worker processes reads and writes rstore:// on every
+backend that can be shared between processes (Azurite, the HNS emulator, MiniStack S3,
+sshd, an SQLite file, PostgreSQL); the workers resolve the configuration's ${VAR} from
+their own environment. One cluster serves the whole module."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dask.dataframe as dd
@@ -12,15 +15,22 @@ import distributed
 import pandas as pd
 import pytest
 
-from tests.azure_support import Azurite
+from tests.datascience.rigs import rig, write_config
 
-pytestmark = [pytest.mark.azure, pytest.mark.slow]
+pytestmark = pytest.mark.slow
+
+KINDS = [
+    pytest.param("azure", marks=pytest.mark.azure),
+    pytest.param("azure-hns", marks=pytest.mark.azure),
+    pytest.param("s3", marks=pytest.mark.s3),
+    pytest.param("sftp", marks=pytest.mark.sftp),
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
 
 
 @pytest.fixture(scope="module")
-def client(azurite: Azurite) -> Iterator[Any]:
-    # Set before the workers start: they inherit it, and resolve the template with it.
-    os.environ["DS_DASK_CONN"] = azurite.connection_string
+def client() -> Iterator[Any]:
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -30,18 +40,27 @@ def client(azurite: Azurite) -> Iterator[Any]:
     )
     with cluster, distributed.Client(cluster) as dask_client:
         yield dask_client
-    os.environ.pop("DS_DASK_CONN", None)
 
 
-@pytest.fixture(scope="module")
-def options(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    path = tmp_path_factory.mktemp("dask") / "remote-store.toml"
-    container = azurite.new_container("dask")
-    path.write_text(
-        f'[backends.lake]\ntype = "azure"\ncontainer = "{container}"\n'
-        'connection_string = "${DS_DASK_CONN}"\n\n[stores.lake]\nbackend = "lake"\n'
-    )
-    return {"config": str(path)}
+def _set_environment(env: dict[str, str]) -> None:
+    os.environ.update(env)
+
+
+@pytest.fixture(params=KINDS)
+def options(
+    request: pytest.FixtureRequest,
+    client: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    """``storage_options`` naming a configuration with a store ``lake`` on the kind; its
+    credentials are ``${VAR}`` placeholders set here and in each worker's environment
+    (never in the tasks)."""
+    rigged = rig(request.param, request, tmp_path)
+    for name, value in rigged.env.items():
+        monkeypatch.setenv(name, value)
+    client.run(_set_environment, rigged.env)
+    return {"config": write_config(tmp_path / "remote-store.toml", rigged)}
 
 
 FRAME = pd.DataFrame(

@@ -15,7 +15,9 @@ import distributed
 import pandas as pd
 import pytest
 
+from remote_store.fsspec import RemoteStoreFileSystem
 from tests.datascience.rigs import rig, write_config
+from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +100,32 @@ def test_ds_030_to_parquet_and_read_parquet_with_a_partition_filter(
     expected = FRAME[FRAME.year == 2024].reset_index(drop=True)
     assert got["city"].tolist() == expected["city"].tolist()
     assert got["value"].tolist() == expected["value"].tolist()
+
+
+@pytest.mark.s3
+def test_ds_017_workers_rebuild_a_filesystem_built_from_backend_options(
+    client: Any, ministack: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No configuration file: ``storage_options`` name the backend type and its options;
+    the workers receive that one-backend configuration, placeholders unresolved."""
+    env = {"DS_S3_KEY": ACCESS_KEY, "DS_S3_SECRET": SECRET_KEY}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    client.run(_set_environment, env)
+    options = {
+        "bucket": ministack.new_bucket("dask"),
+        "endpoint_url": ministack.endpoint,
+        "region_name": REGION,
+        "key": "${DS_S3_KEY}",
+        "secret": "${DS_S3_SECRET}",
+    }
+    storage = {"backend": "s3", "options": options, "root_path": "lake"}
+    frame = dd.from_pandas(FRAME, npartitions=2)
+    frame.to_parquet(
+        "rstore://sales", storage_options=storage, compute_kwargs={"scheduler": client}
+    )
+    back = dd.read_parquet("rstore://sales", storage_options=storage)
+    got = back.compute(scheduler=client).sort_values("value").reset_index(drop=True)
+    assert got["value"].tolist() == FRAME["value"].tolist()
+    listed = RemoteStoreFileSystem(backend="s3", options=options).find("lake/sales")
+    assert listed and all(path.endswith(".parquet") for path in listed)

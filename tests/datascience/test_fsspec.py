@@ -122,6 +122,14 @@ def test_ds_013_open_reads_seekably_and_writes_atomically(fs: RemoteStoreFileSys
     with fs.open("lake/t.txt", "w") as text:
         text.write("héllo\n")
     assert fs.cat("lake/t.txt") == "héllo\n".encode()
+    # Text mode discards on error too (fsspec's own wrapper would commit on its exit).
+    with pytest.raises(RuntimeError, match="boom"), fs.open("lake/t.txt", "w") as text:
+        text.write("partial")
+        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), fs.open("lake/new.txt", "wt") as text:
+        text.write("partial")
+        raise RuntimeError("boom")
+    assert fs.cat("lake/t.txt") == "héllo\n".encode() and not fs.exists("lake/new.txt")
     with pytest.raises(AlreadyExists), fs.open("lake/w.bin", "xb") as out:
         out.write(b"x")
     with pytest.raises(CapabilityNotSupported):

@@ -1,7 +1,7 @@
 """DS-030: dask.distributed with worker processes reads and writes rstore:// on every
 backend that can be shared between processes (Azurite, the HNS emulator, MiniStack S3,
-sshd, an SQLite file, PostgreSQL); the workers resolve the configuration's ${VAR} from
-their own environment. One cluster serves the whole module."""
+sshd, an SQLite file, PostgreSQL; nginx HTTP read-only); the workers resolve the
+configuration's ${VAR} from their own environment. One cluster serves the whole module."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 
 from remote_store.fsspec import RemoteStoreFileSystem
 from tests.datascience.rigs import rig, write_config
+from tests.http_support import WebServer
 from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 pytestmark = pytest.mark.slow
@@ -129,3 +130,18 @@ def test_ds_017_workers_rebuild_a_filesystem_built_from_backend_options(
     assert got["value"].tolist() == FRAME["value"].tolist()
     listed = RemoteStoreFileSystem(backend="s3", options=options).find("lake/sales")
     assert listed and all(path.endswith(".parquet") for path in listed)
+
+
+@pytest.mark.http
+def test_ds_030_read_csv_over_a_glob_on_http(client: Any, nginx: WebServer, tmp_path: Path) -> None:
+    """HTTP is read-only: the workers read CSV files found through nginx's JSON index."""
+    folder = f"dask-{tmp_path.name}"
+    for year, part in FRAME.groupby("year"):
+        nginx.put(f"{folder}/csv/{year}.csv", part.to_csv(index=False).encode())
+    options = {"base_url": nginx.url(f"listed/{folder}"), "listing": "nginx-json"}
+    frame = dd.read_csv(
+        "rstore://csv/*.csv", storage_options={"backend": "http", "options": options}
+    )
+    assert frame.npartitions == 3
+    got = frame.compute(scheduler=client).sort_values("value").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, FRAME, check_dtype=False)

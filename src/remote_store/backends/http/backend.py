@@ -86,7 +86,7 @@ class HttpBackend(Backend):
             "timeout": timeout,
             "retry": settings.retry,
             "verify_ssl": verify_ssl,
-            "ca_certs": None if ca_certs is None else os.fspath(ca_certs),
+            "ca_certs": None if ca_certs is None else os.path.abspath(os.fspath(ca_certs)),
             "max_redirects": max_redirects,
             "allow_insecure": allow_insecure,
             "listing": listing,

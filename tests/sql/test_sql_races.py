@@ -72,7 +72,7 @@ def test_concurrent_first_writes_with_overwrite_never_raise(make_backend: Factor
 
 
 def test_stores_built_at_once_on_fresh_tables_all_succeed(make_backend: Factory) -> None:
-    """SQL-002, DS-030: processes (here threads, each with its own engine) that build the
+    """SQL-001, DS-030: processes (here threads, each with its own engine) that build the
     store at once on tables nobody has created yet (a dask cluster's workers on first use)
     all succeed: the losers of the creation race check again."""
     for _ in range(3):

@@ -86,7 +86,9 @@ def test_ds_031_s3_pyarrow_backend_rebuilds_as_itself(
 
 @pytest.mark.sftp
 def test_ds_031_sftp_with_a_key_file_or_key_text(sshd: Sshd, spawned: ProcessPoolExecutor) -> None:
-    assert _round_trip(sshd.backend(), spawned) == DATA  # the key file is read again there
+    by_path = sshd.backend()
+    assert by_path._rebuild_options()["pkey"] == str(sshd.client_key_path)  # a path, absolute
+    assert _round_trip(by_path, spawned) == DATA  # the key file is read again there
     with_text = sshd.backend(pkey=Secret(sshd.client_key_text))
     payload = pickle.dumps(with_text)
     assert "remote_store.secret.Secret" in globals_named(payload)

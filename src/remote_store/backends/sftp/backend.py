@@ -249,13 +249,14 @@ _UNPORTABLE = object()
 
 
 def _portable_key(pkey: Any) -> Any:
-    """*pkey* as it can cross a process boundary: a path as a str, text as a `Secret`."""
-    if pkey is None:
-        return None
-    if isinstance(pkey, os.PathLike):
-        return os.fspath(pkey)
-    if isinstance(pkey, str | Secret):
+    """*pkey* as it can cross a process boundary: a key file path as an absolute path, the
+    key text (or anything given as a `Secret`) as a `Secret`."""
+    if pkey is None or isinstance(pkey, Secret):
+        return pkey
+    if isinstance(pkey, str) and "-----BEGIN" in pkey:
         return Secret(pkey)
+    if isinstance(pkey, str | os.PathLike):
+        return os.path.abspath(os.path.expanduser(os.fspath(pkey)))
     return _UNPORTABLE
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,23 @@ def test_err_005_errors_survive_pickling() -> None:
     error = NotFound("gone", path="p", backend="local")
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is NotFound and str(clone) == "gone"
+
+
+def test_err_005_errors_the_kernel_rewrote_survive_pickling(tmp_path: Path) -> None:
+    """A `NotFound` raised through a Store carries the store path as its filename (so
+    OSError's own pickling would pass three arguments): it still round-trips, whole."""
+    from remote_store.backends.local import LocalBackend
+    from remote_store.store import Store
+
+    store = Store(LocalBackend(str(tmp_path))).child("in")
+    with store, pytest.raises(NotFound) as caught:
+        store.read_bytes("x.bin")
+    clone = pickle.loads(pickle.dumps(caught.value))
+    assert type(clone) is NotFound
+    assert (str(clone), clone.path, clone.filename, clone.errno) == (
+        str(caught.value),
+        caught.value.path,
+        caught.value.filename,
+        errno.ENOENT,
+    )
+    assert clone.backend == caught.value.backend == "local"

@@ -1,4 +1,5 @@
-"""The writable file of `open(path, "wb")` over a store's atomic writer (fsspec, PyArrow)."""
+"""The writable file of `open(path, "wb")` (and, for fsspec, `"w"`) over a store's atomic
+writer (fsspec, PyArrow)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,22 @@ class AtomicFile(io.RawIOBase):
                 self._manager.__exit__(None, None, None)
             finally:
                 super().close()
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if error is not None:
+            self.discard()
+        else:
+            self.close()
+
+
+class AtomicText(io.TextIOWrapper):
+    """Text over an `AtomicFile`: lands on close, discarded when the ``with`` block raises."""
+
+    def discard(self) -> None:
+        """Drop what was written: the target keeps its previous content."""
+        atomic = self.buffer
+        assert isinstance(atomic, AtomicFile)
+        atomic.discard()  # closed now: closing the wrapper flushes nothing more
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
         if error is not None:

@@ -8,6 +8,7 @@ whether retrying the same call can help.
 from __future__ import annotations
 
 import errno as _errno
+from typing import Any
 
 
 class RemoteStoreError(Exception):
@@ -58,6 +59,15 @@ class _OSErrorMixin(RemoteStoreError, OSError):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError's own reduce passes (errno, strerror, filename) positionally once a
+        # filename is set (the kernel sets it to the store path), which __init__ refuses.
+        return (_restore, (type(self), self.message, self.path), dict(vars(self)))
+
+
+def _restore(cls: type[_OSErrorMixin], message: str, path: str | None) -> _OSErrorMixin:
+    return cls(message, path=path)
 
 
 class NotFound(_OSErrorMixin, FileNotFoundError):

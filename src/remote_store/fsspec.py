@@ -9,14 +9,15 @@ without an import. Spec: sdd/specs/021-data-science.md (DS-010..).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from fsspec.spec import AbstractFileSystem
 
 from remote_store import _pickling, paths
-from remote_store._atomic_file import AtomicFile
+from remote_store._atomic_file import AtomicFile, AtomicText
 from remote_store.capabilities import Capability
 from remote_store.config import RegistryConfig
 from remote_store.errors import CapabilityNotSupported, InvalidArgument, IsAFolder, NotFound
@@ -33,8 +34,11 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
     (paths are its keys).
 
     ``RemoteStoreFileSystem(config="remote-store.toml")``, ``RemoteStoreFileSystem()``
-    (discovered as the CLI does), ``RemoteStoreFileSystem(registry_config=config)`` or
-    ``RemoteStoreFileSystem(store=store)``. It pickles by configuration, as a `Store` does.
+    (discovered as the CLI does), ``RemoteStoreFileSystem(registry_config=config)``,
+    ``RemoteStoreFileSystem(store=store)`` or, without a configuration file,
+    ``RemoteStoreFileSystem(backend="s3", options={"bucket": ...}, root_path="")`` (one
+    store built from a backend type and its options; paths are its keys). It pickles by
+    configuration, as a `Store` does.
     """
 
     protocol = "rstore"
@@ -49,6 +53,9 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         *,
         store: Store | None = None,
         registry_config: RegistryConfig | None = None,
+        backend: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        root_path: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,11 +65,18 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 ("config", config),
                 ("store", store),
                 ("registry_config", registry_config),
+                ("backend", backend),
             )
             if value
         ]
         if len(given) > 1:
-            raise InvalidArgument(f"pass one of config, store, registry_config; got {given}")
+            raise InvalidArgument(
+                f"pass one of config, store, registry_config, backend; got {given}"
+            )
+        if backend is None and (options is not None or root_path):
+            raise InvalidArgument("options= and root_path= go with backend= (a backend type)")
+        if backend is not None:
+            store = _backend_store(backend, options, root_path)
         self._store = store
         if store is not None:
             if not isinstance(store, Store):
@@ -260,6 +274,29 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         store, key, _ = self._locate(path)
         store.write(key, value, overwrite=mode != "create")
 
+    def open(
+        self,
+        path: str,
+        mode: str = "rb",
+        block_size: int | None = None,
+        cache_options: dict[str, Any] | None = None,
+        compression: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if "b" in mode or "r" in mode:
+            return super().open(path, mode, block_size, cache_options, compression, **kwargs)
+        # fsspec wraps the binary writer in a TextIOWrapper, whose exit closes it (commits)
+        # even when the block raised: this one discards then, as binary mode does (DS-013).
+        text = {
+            name: kwargs.pop(name) for name in ("encoding", "errors", "newline") if name in kwargs
+        }
+        binary = super().open(
+            path, mode.replace("t", "") + "b", block_size, cache_options, compression, **kwargs
+        )
+        if isinstance(binary, AtomicFile):
+            return AtomicText(cast(Any, binary), **text)  # a raw writer, as fsspec wraps it
+        return io.TextIOWrapper(binary, **text)
+
     def _open(
         self,
         path: str,
@@ -336,6 +373,33 @@ def _ancestors(name: str, top: str) -> Iterator[str]:
     while folder and folder != top and len(folder) > len(top):
         yield folder
         folder = folder.rsplit("/", 1)[0]
+
+
+def _backend_store(backend: object, options: object, root_path: object) -> Store:
+    """The store of a one-backend configuration: built (and checked) now, pickled as that
+    configuration (DS-001, DS-002)."""
+    if not isinstance(backend, str) or not backend:
+        raise InvalidArgument(f"backend must be a backend type name, got {backend!r}")
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise InvalidArgument(
+            f"options must be a mapping of the backend's options, got {type(options).__name__}"
+        )
+    if "type" in options:
+        raise InvalidArgument("options must not hold 'type': the backend type is backend=")
+    if not isinstance(root_path, str):
+        raise InvalidArgument(f"root_path must be a str, got {type(root_path).__name__}")
+    config = RegistryConfig.from_dict(
+        {
+            "backends": {_NAME: {"type": backend, **options}},
+            "stores": {_NAME: {"backend": _NAME, "root_path": root_path}},
+        }
+    )
+    return _pickling.shared_registry(config).get_store(_NAME)
+
+
+_NAME = "rstore"
 
 
 def _with_store(store: Store) -> RemoteStoreFileSystem:

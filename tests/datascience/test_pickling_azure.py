@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import uuid
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,23 @@ def test_ds_004_azure_credential_object_is_refused(azurite: Azurite) -> None:
     backend = AzureBackend("ccc", account_url=azurite.endpoint, credential=credential)
     with Store(backend) as store, pytest.raises(InvalidArgument, match="credential object"):
         pickle.dumps(store)
+
+
+def test_ds_004_direct_store_on_the_hns_emulator_rebuilds_hierarchical(
+    hns_emulator: Any, spawned: ProcessPoolExecutor
+) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    from remote_store.backends.azure import AzureBackend
+
+    container = f"ds-{uuid.uuid4().hex[:12]}"
+    with BlobServiceClient.from_connection_string(hns_emulator.connection_string) as service:
+        service.create_container(container)
+    backend = AzureBackend(container, connection_string=hns_emulator.connection_string, hns=True)
+    with Store(backend) as store:
+        store.write("in/deep/x.bin", b"hns")
+        payload = pickle.dumps(store.child("in"))
+        assert backend._rebuild_options()["hns"] is True
+    assert_no_live_objects(payload)
+    _, data = spawned.submit(workers.read_in_worker, payload, "deep/x.bin", {}).result()
+    assert data == b"hns"

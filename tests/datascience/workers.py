@@ -49,3 +49,11 @@ def fs_cat(payload: bytes, path: str, env: dict[str, str]) -> bytes:
     fs = pickle.loads(payload)
     data: bytes = fs.cat_file(path)
     return data
+
+
+def backend_read(payload: bytes, path: str, env: dict[str, str]) -> bytes:
+    """Unpickle a backend here (after setting *env*) and read *path* through a Store on it."""
+    os.environ.update(env)
+    backend = pickle.loads(payload)
+    with Store(backend) as store:
+        return store.read_bytes(path)

@@ -40,6 +40,7 @@ RUN_BY_TEST_EXAMPLES = frozenset(
         "examples/main_job.py",
         "examples/remote-store.toml",
         "examples/rstore_datasets.py",
+        "examples/dask_distributed.py",
     }
 )
 

@@ -117,12 +117,14 @@ def test_credential_headers_never_show(site: Site, caplog: pytest.LogCaptureFixt
 
 
 def test_a_pickled_backend_shows_no_credential() -> None:
-    """HTTP-002: a backend holds a live pool and does not pickle; the refusal does not
-    quote a header."""
+    """HTTP-002, DS-031: a backend pickles as its options, never its pool; the credential
+    header travels as a `Secret` and the rebuilt backend shows it no more than this one."""
     with HttpBackend("https://example.org/x", headers={"Authorization": TOKEN}) as backend:
-        with pytest.raises(Exception) as caught:
-            pickle.dumps(backend)
-        assert TOKEN not in str(caught.value)
+        rebuilt = pickle.loads(pickle.dumps(backend))
+    with rebuilt:
+        assert isinstance(rebuilt._settings.headers["Authorization"], Secret)
+        assert rebuilt._settings.headers["Authorization"].reveal() == TOKEN
+        assert TOKEN not in repr(rebuilt) + repr(rebuilt._options)
 
 
 def test_capabilities_are_declared_per_instance(site: Site) -> None:

@@ -7,13 +7,14 @@ import logging
 import pickle
 from typing import Any
 
+import paramiko
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from remote_store.backends.sftp import HostKeyRejected, SFTPBackend
 from remote_store.config import Secret
-from remote_store.errors import ConfigError, PermissionDenied
+from remote_store.errors import ConfigError, InvalidArgument, PermissionDenied
 from tests.sftp_support import Account, Sshd
 
 pytestmark = pytest.mark.sftp
@@ -173,16 +174,25 @@ def test_key_text_and_passphrase(sshd: Sshd) -> None:
 
 
 def test_repr_resolve_and_pickle_leak_nothing(sshd: Sshd) -> None:
-    """SFTP-015: repr and resolve name the server, never a credential; the backend refuses
-    to be pickled (it holds a connection and credentials)."""
+    """SFTP-015: repr and resolve name the server, never a credential. DS-031: a pickle
+    carries the credentials as `Secret` and no connection; a paramiko key object cannot
+    travel and is refused with InvalidArgument."""
     backend = sshd.backend(pkey=Secret(sshd.client_key_text), password=PASSWORD)
     backend.ping()
     shown = repr(backend) + repr(backend.resolve("a/b")) + backend.native_path("a/b")
     _secrets_absent(shown, sshd)
     assert sshd.host in shown
-    with pytest.raises(TypeError, match="cannot be pickled"):
-        pickle.dumps(backend)
+    rebuilt = pickle.loads(pickle.dumps(backend))
+    assert isinstance(rebuilt._options["password"], Secret)
+    assert isinstance(rebuilt._options["pkey"], Secret)
+    _secrets_absent(repr(rebuilt) + repr(rebuilt._options), sshd)
+    rebuilt.ping()
+    rebuilt.close()
     backend.close()
+    key_object = paramiko.Ed25519Key.from_private_key_file(str(sshd.client_key_path))
+    holding_an_object = sshd.backend(pkey=key_object)
+    with holding_an_object, pytest.raises(InvalidArgument, match="paramiko key object"):
+        pickle.dumps(holding_an_object)
 
 
 def test_bad_options_are_config_errors(sshd: Sshd) -> None:

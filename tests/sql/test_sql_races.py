@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from remote_store.backends.sql import SQLBlobBackend
 from remote_store.errors import AlreadyExists
 from remote_store.store import Store
 from tests.sql.conftest import Factory, chunk_rows
@@ -68,3 +69,21 @@ def test_concurrent_first_writes_with_overwrite_never_raise(make_backend: Factor
         assert store.read_bytes(key) in payloads
     # One version per key survives, three 4 KiB chunks each; the replaced ones are gone.
     assert chunk_rows(backend) == 10 * 3
+
+
+def test_stores_built_at_once_on_fresh_tables_all_succeed(make_backend: Factory) -> None:
+    """SQL-001, DS-030: processes (here threads, each with its own engine) that build the
+    store at once on tables nobody has created yet (a dask cluster's workers on first use)
+    all succeed: the losers of the creation race check again."""
+    for _ in range(3):
+        probe = make_backend(create_table=False)  # names fresh tables, creates nothing
+        options = probe._rebuild_options()
+        url, table = options["url"].reveal(), options["table_name"]
+
+        def build(i: int, url: str = url, table: str = table) -> object:
+            with SQLBlobBackend(url, table_name=table) as backend:
+                return Store(backend).write(f"by-{i}.txt", b"x")
+
+        results = _together(build)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert len(list(Store(probe).list_files(""))) == THREADS

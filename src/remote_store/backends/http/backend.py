@@ -78,6 +78,24 @@ class HttpBackend(Backend):
         self._pool = pool(settings)
         self._http = Http(settings, self._pool)
         self._capabilities = _READING | (_LISTING if settings.listing else ())
+        # What another process needs to build the same backend (DS-031): the headers as
+        # checked, credential values as `Secret` (by value in a pickle, never printed).
+        self._options: dict[str, Any] = {
+            "base_url": base_url,
+            "headers": dict(settings.headers),
+            "timeout": timeout,
+            "retry": settings.retry,
+            "verify_ssl": verify_ssl,
+            "ca_certs": None if ca_certs is None else os.path.abspath(os.fspath(ca_certs)),
+            "max_redirects": max_redirects,
+            "allow_insecure": allow_insecure,
+            "listing": listing,
+            "chunk_size": chunk_size,
+            "max_concurrency": max_concurrency,
+        }
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        return dict(self._options)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:

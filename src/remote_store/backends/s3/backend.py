@@ -166,6 +166,27 @@ class S3Backend(S3Objects, Backend):
         # The endpoint may come from AWS_ENDPOINT_URL or a profile: checked as resolved.
         check_endpoint(self._client.meta.endpoint_url, allow_insecure=allow_insecure)
         self._requests = Requests(self._client, policy)
+        # What another process needs to build the same backend (DS-031): the credentials as
+        # `Secret`, which pickles by value and never prints; none given: the receiving
+        # process resolves them from its own AWS environment, profile or instance role.
+        self._options: dict[str, Any] = {
+            "bucket": bucket,
+            "endpoint_url": endpoint_url,
+            "key": self._credentials[0],
+            "secret": self._credentials[1],
+            "token": self._credentials[2],
+            "profile": profile,
+            "region_name": region_name,
+            "client_options": client_options,
+            "retry": policy,
+            "max_concurrency": max_concurrency,
+            "part_size": part_size,
+            "single_put_size": single_put_size,
+            "chunk_get_size": chunk_get_size,
+            "reject_write_under_file_ancestor": reject_write_under_file_ancestor,
+            "allow_insecure": allow_insecure,
+            "create_bucket": create_bucket,
+        }
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:
@@ -180,6 +201,9 @@ class S3Backend(S3Objects, Backend):
     def __repr__(self) -> str:
         endpoint = self._endpoint or self._client.meta.endpoint_url
         return f"{type(self).__name__}(bucket={self._bucket!r}, endpoint={endpoint!r})"
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        return dict(self._options)
 
     # ------------------------------------------------------------------ kernel hooks
 

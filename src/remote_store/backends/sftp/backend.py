@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import math
+import os
 import posixpath
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -20,7 +21,7 @@ from remote_store.backends.sftp.upload import POSIX_RENAME
 from remote_store.backends.sftp.urls import native_url, parse_url, path_of
 from remote_store.capabilities import Capability, CapabilitySet
 from remote_store.config import RetryPolicy, Secret
-from remote_store.errors import CapabilityNotSupported, ConfigError
+from remote_store.errors import CapabilityNotSupported, ConfigError, InvalidArgument
 from remote_store.frozen import FrozenMap
 from remote_store.models import ResolutionPlan
 
@@ -121,6 +122,34 @@ class SFTPBackend(Backend):
         self._runner = Runner(self._pool, self._retry, float(timeout))
         self._files = SftpFiles(self._runner, self._base)
         self._capabilities: CapabilitySet | None = None
+        # What another process needs to build the same backend (DS-031). Credentials travel
+        # as `Secret` (by value, never printed); a key file path travels as the path, read
+        # again where the pickle is loaded; a paramiko key object cannot travel.
+        self._options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "username": settings.username,
+            "password": settings.password,
+            "pkey": _portable_key(pkey),
+            "passphrase": None if passphrase is None else Secret(passphrase),
+            "base_path": base_path,
+            "host_key_policy": host_key_policy,
+            "known_host_keys": known_host_keys,
+            "host_keys_path": host_keys_path,
+            "timeout": timeout,
+            "max_sessions": max_sessions,
+            "keepalive": keepalive,
+            "retry": self._retry,
+        }
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        if self._options["pkey"] is _UNPORTABLE:
+            raise InvalidArgument(
+                "an SFTP store built with a paramiko key object cannot be pickled; pass the "
+                "key file path or the key text (a Secret) instead",
+                backend=self.name,
+            )
+        return dict(self._options)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:
@@ -215,6 +244,21 @@ class SFTPBackend(Backend):
 
     def _close(self) -> None:
         self._pool.close()
+
+
+_UNPORTABLE = object()
+
+
+def _portable_key(pkey: Any) -> Any:
+    """*pkey* as it can cross a process boundary: a key file path as an absolute path, the
+    key text (or anything given as a `Secret`) as a `Secret`."""
+    if pkey is None or isinstance(pkey, Secret):
+        return pkey
+    if isinstance(pkey, str) and "-----BEGIN" in pkey:
+        return Secret(pkey)
+    if isinstance(pkey, str | os.PathLike):
+        return os.path.abspath(os.path.expanduser(os.fspath(pkey)))
+    return _UNPORTABLE
 
 
 __all__ = ["SFTPBackend"]

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO, ClassVar, TypeVar, cast
 
 import sqlalchemy as sa
 
-from remote_store.backends.sql.clients import Transactions, build_engine, prepare
+from remote_store.backends.sql.clients import Transactions, build_engine, portable_url, prepare
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.reader import ChunkReader
 from remote_store.backends.sql.retry import DEFAULT_RETRY, Attempts, CommitFailed, call_scope
@@ -103,6 +103,7 @@ class SQLBlobBackend(ObjectStoreBackend):
         self._attempts = Attempts(self._tx, self._retry)
         self._chunk_size = chunk_size
         self._table_name = table_name
+        self._create_table = create_table
         if create_table:
             with translate("create tables"):
                 self._tables.create(self._engine)
@@ -110,6 +111,16 @@ class SQLBlobBackend(ObjectStoreBackend):
     def _call_scope(self) -> AbstractContextManager[object]:
         # One deadline per public call: every transaction it runs, retries included, shares it.
         return call_scope(self._retry)
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        return {
+            "url": portable_url(self._engine, self._owns_engine, self.name),
+            "table_name": self._table_name,
+            "schema": self._tables.metadata.schema,
+            "create_table": self._create_table,
+            "chunk_size": self._chunk_size,
+            "retry": self._retry,
+        }
 
     def __repr__(self) -> str:
         # The engine's URL with its password masked: never the credential.

@@ -9,6 +9,7 @@ database lives in one connection, so every transaction takes the lock.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -70,6 +71,31 @@ def build_engine(
         name = type(error).__name__
         raise ConfigError(f"cannot build an engine for this url ({name})") from None
     return built, True
+
+
+def portable_url(engine: sa.Engine, owned: bool, backend: str) -> Secret:
+    """The URL that builds *engine* again in another process (DS-031), password included
+    (a `Secret`: by value in a pickle, never printed); an SQLite file as an absolute path.
+    Raise `InvalidArgument` for a caller's engine (it cannot be rebuilt) and an in-memory
+    SQLite database (another process would get an empty one)."""
+    if not owned:
+        raise InvalidArgument(
+            f"a {backend} store built with engine= cannot be pickled: an engine object does "
+            "not travel; build it with url= (and password=) instead",
+            backend=backend,
+        )
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if _in_memory(database):
+            raise InvalidArgument(
+                f"a {backend} store on an in-memory SQLite database cannot be pickled: its "
+                "data lives in this process only; use an SQLite file or PostgreSQL",
+                backend=backend,
+            )
+        if database and not database.startswith("file:"):
+            url = url.set(database=os.path.abspath(database))
+    return Secret(url.render_as_string(hide_password=False))
 
 
 def _check_dialect(name: str) -> None:

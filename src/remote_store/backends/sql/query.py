@@ -15,7 +15,7 @@ from remote_store import paths
 from remote_store.backend import Backend
 from remote_store.backends.sql import adbc
 from remote_store.backends.sql.arrowtypes import Column, postgres_columns, sqlite_column, to_batch
-from remote_store.backends.sql.clients import build_engine
+from remote_store.backends.sql.clients import build_engine, portable_url
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.export import FORMATS, ExportStream
 from remote_store.capabilities import Capability, CapabilitySet
@@ -92,7 +92,17 @@ class SQLQueryBackend(Backend):
         }
         self._engine, self._owns_engine = build_engine(url, engine, password)
         self._batch_rows = batch_rows
+        self._query_options = dict(queries)
+        self._driver = driver
         self._adbc = adbc.choose(driver, self._engine)
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        return {
+            "url": portable_url(self._engine, self._owns_engine, self.name),
+            "queries": dict(self._query_options),
+            "batch_rows": self._batch_rows,
+            "driver": self._driver,
+        }
 
     def __repr__(self) -> str:
         where = self._engine.url.render_as_string(hide_password=True)

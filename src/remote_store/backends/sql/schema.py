@@ -11,6 +11,8 @@ at it, in the same transaction, so a reader never sees part of a file.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from remote_store.errors import ConfigError
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,50}")
 DIALECTS = frozenset({"sqlite", "postgresql"})
+_CREATE_ATTEMPTS = 5
 
 
 def _key_type() -> sa.types.TypeEngine[str]:
@@ -60,7 +63,18 @@ class Tables:
         )
 
     def create(self, engine: sa.Engine) -> None:
-        self.metadata.create_all(engine, checkfirst=True)
+        # create_all checks, then creates: processes building the store at once on a fresh
+        # database (a dask cluster's workers on first use) race, and the losers' CREATE
+        # fails (PostgreSQL: a duplicate type; SQLite: a busy snapshot). The tables are
+        # created in one transaction, so checking again sees them whole.
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                self.metadata.create_all(engine, checkfirst=True)
+                return
+            except (sa.exc.SQLAlchemyError, sqlite3.Error):
+                if attempt == _CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
 
 def insert_if_absent(dialect: str, table: sa.Table, values: dict[str, Any]) -> Any:

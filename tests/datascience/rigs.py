@@ -1,0 +1,107 @@
+"""The stores the data-science tests run on: one backend table per kind, on the session's
+real servers, its credentials as ``${VAR}`` placeholders whose values are in *env*."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: Kinds that can write; ``memory`` works in one process only (it cannot be pickled).
+WRITABLE = [
+    "local",
+    "memory",
+    pytest.param("azure", marks=pytest.mark.azure),
+    pytest.param("azure-hns", marks=pytest.mark.azure),
+    pytest.param("s3", marks=pytest.mark.s3),
+    pytest.param("sftp", marks=pytest.mark.sftp),
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+
+#: The environment variables a rig's configuration names.
+VARIABLES = ("DS_AZ_CONN", "DS_HNS_CONN", "DS_S3_KEY", "DS_S3_SECRET")
+
+
+@dataclass
+class Rig:
+    """A backend table (TOML-ready) and the environment its placeholders need."""
+
+    kind: str
+    options: dict[str, Any]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def rig(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Rig:
+    """The backend table of *kind* on a fresh container, bucket, folder or table."""
+    fresh = uuid.uuid4().hex[:12]
+    if kind == "local":
+        return Rig(kind, {"type": "local", "base_path": str(tmp_path / "disk")})
+    if kind == "memory":
+        return Rig(kind, {"type": "memory"})
+    if kind in ("azure", "azure-hns"):
+        from azure.storage.blob import BlobServiceClient
+
+        server = request.getfixturevalue("azurite" if kind == "azure" else "hns_emulator")
+        variable = "DS_AZ_CONN" if kind == "azure" else "DS_HNS_CONN"
+        container = f"ds-{fresh}"
+        with BlobServiceClient.from_connection_string(server.connection_string) as service:
+            service.create_container(container)
+        options: dict[str, Any] = {
+            "type": "azure",
+            "container": container,
+            "connection_string": f"${{{variable}}}",
+        }
+        if kind == "azure-hns":
+            options["hns"] = True
+        return Rig(kind, options, {variable: server.connection_string})
+    if kind == "s3":
+        from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY
+
+        ministack = request.getfixturevalue("ministack")
+        options = {
+            "type": "s3",
+            "bucket": ministack.new_bucket("ds"),
+            "endpoint_url": ministack.endpoint,
+            "region_name": REGION,
+            "key": "${DS_S3_KEY}",
+            "secret": "${DS_S3_SECRET}",
+        }
+        return Rig(kind, options, {"DS_S3_KEY": ACCESS_KEY, "DS_S3_SECRET": SECRET_KEY})
+    if kind == "sftp":
+        sshd = request.getfixturevalue("sshd")
+        return Rig(kind, {"type": "sftp", "host": sshd.host, **sshd.backend_options()})
+    if kind == "sqlite":
+        return Rig(kind, {"type": "sql-blob", "url": f"sqlite:///{tmp_path / 'lake.db'}"})
+    if kind == "postgres":
+        postgres = request.getfixturevalue("postgres")
+        options = {"type": "sql-blob", "url": postgres.url(), "table_name": f"ds_{fresh}"}
+        return Rig(kind, options)
+    raise AssertionError(f"unknown kind {kind!r}")
+
+
+def toml_table(options: dict[str, Any]) -> str:
+    """*options* as the lines of a TOML table (str, bool, int and lists of str)."""
+    lines = []
+    for name, value in options.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = json.dumps(value)  # a JSON string or list of strings is valid TOML
+        lines.append(f"{name} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def write_config(path: Path, rigged: Rig, *, store: str = "lake", root: str = "") -> str:
+    """A configuration file at *path* with store *store* on *rigged*'s backend."""
+    root_line = f'root_path = "{root}"\n' if root else ""
+    path.write_text(
+        f'[backends.b]\n{toml_table(rigged.options)}\n[stores.{store}]\nbackend = "b"\n{root_line}'
+    )
+    return str(path)

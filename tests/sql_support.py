@@ -52,6 +52,17 @@ class Postgres:
             host=self.host, port=self.port, user=self.user, dbname=self.database, autocommit=True
         )
 
+    def kill_sessions(self, database: str) -> int:
+        """Terminate every session on *database* (``pg_terminate_backend``) but the caller's;
+        how many there were."""
+        with self.admin() as admin:
+            rows = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchall()
+        return len(rows)
+
     def new_database(self, prefix: str = "t") -> str:
         """Create a database with a fresh name and return the name."""
         name = f"{prefix}_{uuid.uuid4().hex[:16]}"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from remote_store.backends.sftp import SFTPBackend
+from remote_store.errors import AlreadyExists
 from tests.sftp.relay import Relay
 from tests.sftp_support import Account, Sshd, run_sshd, throwaway_user
 
@@ -62,3 +66,39 @@ def password_account() -> Iterator[Account]:
     """A throwaway local account with a random password (root only; removed at the end)."""
     with throwaway_user() as account:
         yield account
+
+
+def sent_so_far(backend: SFTPBackend) -> Counter[int]:
+    """SFTP requests the backend's sessions sent so far, by packet type."""
+    return Counter(backend._pool.sent)
+
+
+def sent_since(backend: SFTPBackend, before: Counter[int]) -> Counter[int]:
+    """Requests sent since *before* (a `sent_so_far` count), by packet type."""
+    after = sent_so_far(backend)
+    after.subtract(before)
+    return +after
+
+
+def race_create_only(
+    backend: SFTPBackend, folder: str, content: Callable[[int], bytes], rounds: int = 10
+) -> None:
+    """*rounds* races of 8 threads writing one new name in *folder* with overwrite=False:
+    exactly one wins each, and the file holds the winner's ``content(worker)``."""
+    for round_ in range(rounds):
+        barrier = threading.Barrier(8)
+        name = f"{folder}/{round_}.txt"
+
+        def attempt(worker: int, name: str = name, barrier: threading.Barrier = barrier) -> int:
+            barrier.wait()
+            try:
+                backend.write(name, content(worker))
+            except AlreadyExists:
+                return -1
+            return worker
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(attempt, range(8)))
+        winners = [w for w in outcomes if w >= 0]
+        assert len(winners) == 1, outcomes
+        assert backend.read_bytes(name) == content(winners[0])

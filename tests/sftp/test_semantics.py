@@ -38,7 +38,7 @@ from remote_store.errors import (
     RemoteStoreError,
 )
 from remote_store.registry import Registry
-from tests.sftp.conftest import Make
+from tests.sftp.conftest import Make, sent_since, sent_so_far
 from tests.sftp_support import Sshd
 
 pytestmark = pytest.mark.sftp
@@ -50,35 +50,25 @@ def _base(backend: SFTPBackend) -> Path:
     return Path(backend.resolve("").details["path"])
 
 
-def _sent(backend: SFTPBackend) -> Counter[int]:
-    return Counter(backend._pool.sent)
-
-
-def _delta(backend: SFTPBackend, before: Counter[int]) -> Counter[int]:
-    after = _sent(backend)
-    after.subtract(before)
-    return +after
-
-
 def test_create_only_write_sends_no_stat(backend: SFTPBackend) -> None:
     """SFTP-001: overwrite=False is an exclusive create of the name, with no stat first:
     OPEN (the name, CREAT|EXCL: the claim), FSETSTAT (its marker), CLOSE, OPEN (temp),
     WRITEs, FSTAT, CLOSE, posix-rename over the claim. A loser (the name exists) sends one
     OPEN, then the STAT that says why, and no content."""
     backend.write("warm.txt", b"w")  # connected; the folder exists
-    before = _sent(backend)
+    before = sent_so_far(backend)
     backend.write("new.txt", b"x" * 100_000)
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_STAT] == sent[CMD_LSTAT] == 0
     assert sent[CMD_OPEN] == 2
     assert sent[CMD_WRITE] == 4  # 32 KiB each
     assert sent[CMD_EXTENDED] == 1 and sent[CMD_RENAME] == 0
     assert sent[CMD_FSETSTAT] == 1 and sent[CMD_CLOSE] == 2 and sent[CMD_FSTAT] == 1
     assert sum(sent.values()) == 11
-    before = _sent(backend)
+    before = sent_so_far(backend)
     with pytest.raises(AlreadyExists):
         backend.write("new.txt", b"y" * 100_000)
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent == Counter({CMD_OPEN: 1, CMD_STAT: 1})
     assert backend.read_bytes("new.txt") == b"x" * 100_000
 
@@ -88,14 +78,14 @@ def test_create_only_write_atomic_never_shows_an_empty_file(backend: SFTPBackend
     its create-only write takes no claim; the create-only RENAME of the temporary file
     decides (OPEN, WRITE, FSTAT, CLOSE, RENAME), and a loser learns it at the RENAME."""
     backend.write("warm.txt", b"w")
-    before = _sent(backend)
+    before = sent_so_far(backend)
     backend.write_atomic("a.txt", b"x" * 1000)
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent == Counter({CMD_OPEN: 1, CMD_WRITE: 1, CMD_FSTAT: 1, CMD_CLOSE: 1, CMD_RENAME: 1})
-    before = _sent(backend)
+    before = sent_so_far(backend)
     with pytest.raises(AlreadyExists):
         backend.write_atomic("a.txt", b"y" * 1000)
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_WRITE] == 1 and sent[CMD_RENAME] == 1 and sent[CMD_REMOVE] == 1
     assert backend.read_bytes("a.txt") == b"x" * 1000
     assert sorted(p.name for p in _base(backend).iterdir()) == ["a.txt", "warm.txt"]
@@ -105,9 +95,9 @@ def test_replacing_write_uses_posix_rename(backend: SFTPBackend) -> None:
     """SFTP-002: overwrite=True renames with posix-rename@openssh.com (atomic replace);
     readers see the old or the new content."""
     backend.write("f.txt", b"old")
-    before = _sent(backend)
+    before = sent_so_far(backend)
     backend.write_atomic("f.txt", b"new", overwrite=True)
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_EXTENDED] == 1 and sent[CMD_RENAME] == 0
     assert backend.read_bytes("f.txt") == b"new"
     assert backend.capabilities.supports(Capability.ATOMIC_WRITE)
@@ -160,9 +150,9 @@ def test_failing_source_leaves_nothing(backend: SFTPBackend) -> None:
 def test_copy_uses_copy_data_on_the_server(backend: SFTPBackend) -> None:
     """SFTP-005: OpenSSH offers copy-data, so a copy moves no file bytes over the wire."""
     backend.write("src.bin", b"s" * (4 * MIB))
-    before = _sent(backend)
+    before = sent_so_far(backend)
     backend.copy("src.bin", "dir/dst.bin")
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_READ] == sent[CMD_WRITE] == 0
     assert sent[CMD_EXTENDED] == 2  # copy-data, and posix-rename over the claim
     assert backend.read_bytes("dir/dst.bin") == b"s" * (4 * MIB)
@@ -174,9 +164,9 @@ def test_copy_streams_when_copy_data_is_not_offered(backend: SFTPBackend) -> Non
     idle = backend._pool._idle
     assert len(idle) == 1  # one thread so far: one session
     idle[0].extensions.pop("copy-data")  # as a server without the extension announces
-    before = _sent(backend)
+    before = sent_so_far(backend)
     backend.copy("src.bin", "dst.bin")
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_EXTENDED] == 1  # posix-rename over the claim; no copy-data
     assert sent[CMD_READ] == MIB // reader.CHUNK + 1
     assert sent[CMD_WRITE] == MIB // (32 * 1024)
@@ -188,9 +178,9 @@ def test_reads_are_pipelined(backend: SFTPBackend) -> None:
     plus one past the end, and reads back exactly."""
     data = bytes(range(256)) * (4 * 4096)
     backend.write("f.bin", data)
-    before = _sent(backend)
+    before = sent_so_far(backend)
     assert backend.read_bytes("f.bin") == data
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_READ] == 4 * MIB // reader.CHUNK + 1
     assert sent[CMD_OPEN] == 1 and sent[CMD_FSTAT] == 1
     with backend.read("f.bin") as stream:
@@ -198,9 +188,9 @@ def test_reads_are_pipelined(backend: SFTPBackend) -> None:
     assert head == data[:10]  # closed early: the session is clean for the next call
     assert backend.read_bytes("f.bin") == data
     backend.write("small.bin", b"s" * 1024)
-    before = _sent(backend)
+    before = sent_so_far(backend)
     assert backend.read_bytes("small.bin") == b"s" * 1024
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     # OPEN, then FSTAT + READ in one flight; the short answer ends at the size: no probe.
     assert (sent[CMD_OPEN], sent[CMD_FSTAT], sent[CMD_READ], sum(sent.values())) == (1, 1, 1, 4)
     seekable = backend.read_seekable("f.bin")
@@ -218,9 +208,9 @@ def test_a_server_answering_less_teaches_the_read_its_size(
     monkeypatch.setattr(reader, "CHUNK", MIB)
     data = bytes(range(256)) * (8 * 4096)
     backend.write("f.bin", data)
-    before = _sent(backend)
+    before = sent_so_far(backend)
     assert backend.read_bytes("f.bin") == data
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert sent[CMD_READ] <= len(data) // (255 * 1024) + 1 + reader.DEPTH * 2
 
 
@@ -231,9 +221,9 @@ def test_a_listing_keeps_readdirs_in_flight(backend: SFTPBackend) -> None:
     folder.mkdir(parents=True)
     for number in range(1000):
         (folder / f"f{number:04d}.bin").write_bytes(b"x")
-    before = _sent(backend)
+    before = sent_so_far(backend)
     names = [info.name for info in backend.list_files("many")]
-    sent = _delta(backend, before)
+    sent = sent_since(backend, before)
     assert names == [f"f{number:04d}.bin" for number in range(1000)]
     assert sent[CMD_OPENDIR] == 1 and sent[CMD_CLOSE] == 1
     assert sent[CMD_READDIR] <= 1000 // 100 + 1 + reader.LIST_DEPTH

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from remote_store.errors import AlreadyExists, BackendUnavailable
+from remote_store.errors import BackendUnavailable
 from remote_store.models import FileInfo
-from tests.sftp.conftest import Make
+from tests.sftp.conftest import Make, race_create_only
 
 pytestmark = pytest.mark.sftp
 
@@ -56,23 +56,7 @@ def test_create_only_has_exactly_one_winner(make_backend: Make) -> None:
     """SFTP-021: 8 threads write the same new name with overwrite=False, 10 rounds: one
     wins each round, the other 7 get AlreadyExists, and the file holds the winner's data."""
     backend = make_backend()
-    for round_ in range(10):
-        barrier = threading.Barrier(THREADS)
-        name = f"race/{round_}.txt"
-
-        def attempt(worker: int, name: str = name, barrier: threading.Barrier = barrier) -> int:
-            barrier.wait()
-            try:
-                backend.write(name, f"writer {worker}".encode() * 1000)
-            except AlreadyExists:
-                return -1
-            return worker
-
-        with ThreadPoolExecutor(THREADS) as pool:
-            outcomes = list(pool.map(attempt, range(THREADS)))
-        winners = [w for w in outcomes if w >= 0]
-        assert len(winners) == 1, outcomes
-        assert backend.read_bytes(name) == f"writer {winners[0]}".encode() * 1000
+    race_create_only(backend, "race", lambda worker: f"writer {worker}".encode() * 1000)
     names = [entry.name for entry in backend.iter_children("race")]
     assert names == [f"{r}.txt" for r in range(10)]  # no temporary file left behind
 

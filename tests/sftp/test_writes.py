@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -26,7 +25,7 @@ from remote_store.errors import (
     IsAFolder,
     NotFound,
 )
-from tests.sftp.conftest import Make, through
+from tests.sftp.conftest import Make, race_create_only, sent_since, sent_so_far, through
 from tests.sftp.relay import Relay
 from tests.sftp_support import Sshd
 
@@ -42,16 +41,6 @@ def _base(backend: SFTPBackend) -> Path:
 
 def _on_disk(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-
-
-def _sent(backend: SFTPBackend) -> Counter[int]:
-    return Counter(backend._pool.sent)
-
-
-def _delta(backend: SFTPBackend, before: Counter[int]) -> Counter[int]:
-    after = _sent(backend)
-    after.subtract(before)
-    return +after
 
 
 class _Counted(io.RawIOBase):
@@ -112,7 +101,7 @@ def test_create_only_losers_fail_before_sending_content(make_backend: Make) -> N
         stop.clear()
         watcher = threading.Thread(target=watch, args=(name,))
         watcher.start()
-        before = _sent(backend)
+        before = sent_so_far(backend)
         try:
             with ThreadPoolExecutor(THREADS) as pool:
                 won = list(pool.map(attempt, range(THREADS)))
@@ -122,7 +111,7 @@ def test_create_only_losers_fail_before_sending_content(make_backend: Make) -> N
         assert won.count(True) == 1, won
         winner = won.index(True)
         assert [s.read_bytes for w, s in enumerate(sources) if w != winner] == [0] * 7
-        assert _delta(backend, before)[CMD_WRITE] == MIB // (32 * 1024)
+        assert sent_since(backend, before)[CMD_WRITE] == MIB // (32 * 1024)
         assert backend.read_bytes(name) == bytes([65 + winner]) * MIB
     assert seen <= {0, MIB}
     assert _on_disk(_base(backend)) == [f"race/{r}.bin" for r in range(10)]
@@ -210,9 +199,9 @@ def test_without_posix_rename_create_only_is_a_plain_rename(plain: SFTPBackend) 
     plain.write("warm.txt", b"w")
     assert not plain.capabilities.supports(Capability.ATOMIC_WRITE)
     assert not plain.capabilities.supports(Capability.ATOMIC_MOVE)
-    before = _sent(plain)
+    before = sent_so_far(plain)
     plain.write("new.txt", b"x" * 1000)
-    sent = _delta(plain, before)
+    sent = sent_since(plain, before)
     assert sent[CMD_OPEN] == 1 and sent[CMD_RENAME] == 1 and sent[CMD_EXTENDED] == 0
     with pytest.raises(AlreadyExists):
         plain.write("new.txt", b"y")
@@ -225,23 +214,7 @@ def test_without_posix_rename_create_only_is_a_plain_rename(plain: SFTPBackend) 
 @pytest.mark.timeout(120)
 def test_without_posix_rename_create_only_has_one_winner(plain: SFTPBackend) -> None:
     """SFTP-041: 8 threads, one new name, overwrite=False, 10 rounds: one winner each."""
-    for round_ in range(10):
-        barrier = threading.Barrier(THREADS)
-        name = f"r/{round_}.txt"
-
-        def attempt(worker: int, name: str = name, barrier: threading.Barrier = barrier) -> int:
-            barrier.wait()
-            try:
-                plain.write(name, f"w{worker}".encode() * 100)
-            except AlreadyExists:
-                return -1
-            return worker
-
-        with ThreadPoolExecutor(THREADS) as pool:
-            outcomes = list(pool.map(attempt, range(THREADS)))
-        winners = [w for w in outcomes if w >= 0]
-        assert len(winners) == 1, outcomes
-        assert plain.read_bytes(name) == f"w{winners[0]}".encode() * 100
+    race_create_only(plain, "r", lambda worker: f"w{worker}".encode() * 100)
     assert _on_disk(_base(plain)) == [f"r/{r}.txt" for r in range(10)]
 
 
@@ -250,9 +223,9 @@ def test_without_posix_rename_replace_moves_the_old_file_aside(plain: SFTPBacken
     aside, the new one RENAMEd in, the old one REMOVEd; a move replaces the same way; a
     folder at the name is IsAFolder and stays; nothing is left beside."""
     plain.write("f.txt", b"old")
-    before = _sent(plain)
+    before = sent_so_far(plain)
     plain.write("f.txt", b"new", overwrite=True)
-    sent = _delta(plain, before)
+    sent = sent_since(plain, before)
     assert sent[CMD_RENAME] == 3 and sent[CMD_REMOVE] == 1 and sent[CMD_EXTENDED] == 0
     assert plain.read_bytes("f.txt") == b"new"
     plain.write("g.txt", b"g")
@@ -306,10 +279,10 @@ def test_a_write_whose_rename_landed_before_the_drop_succeeds(
     try:
         backend.write("warm.txt", b"w")
         monkeypatch.setattr(Session, "posix_rename", rename_then_drop)
-        before = _sent(backend)
+        before = sent_so_far(backend)
         result = backend.write("landed.bin", b"L" * MIB)
         assert dropped and result.size == MIB
-        assert _delta(backend, before)[CMD_WRITE] == MIB // (32 * 1024)  # sent once
+        assert sent_since(backend, before)[CMD_WRITE] == MIB // (32 * 1024)  # sent once
         assert backend.read_bytes("landed.bin") == b"L" * MIB
         assert _on_disk(_base(backend)) == ["landed.bin", "warm.txt"]
         assert relay.accepted == 2

@@ -60,16 +60,6 @@ def test_source_failing_mid_write_leaves_nothing(make_backend: Factory, existing
     assert chunk_rows(backend) == (1 if existing else 0)
 
 
-def _kill_sessions(server: Postgres, database: str) -> int:
-    with server.admin() as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        ).fetchall()
-    return len(rows)
-
-
 class KillingSource(CountingStream):
     """Terminates every session on *database* once *after* bytes were handed out."""
 
@@ -80,7 +70,7 @@ class KillingSource(CountingStream):
 
     def read(self, n: int = -1) -> bytes:
         if self.pos >= self.after and not self.killed:
-            self.killed = _kill_sessions(self.server, self.database)
+            self.killed = self.server.kill_sessions(self.database)
         return super().read(n)
 
 

@@ -37,16 +37,6 @@ def store(postgres: Postgres, database: str) -> Iterator[Store]:
         yield store
 
 
-def _kill_sessions(postgres: Postgres, database: str) -> int:
-    with postgres.admin() as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        ).fetchall()
-    return len(rows)
-
-
 def _sql(postgres: Postgres, database: str, *statements: str) -> list[Any]:
     engine = sa.create_engine(postgres.url(database), isolation_level="AUTOCOMMIT")
     try:
@@ -80,7 +70,7 @@ def test_an_operation_after_the_server_closed_its_connections_succeeds(
     store.write("a.txt", b"a")
     store.write("d/x.txt", b"x")
     store.write("big.bin", bytes(range(256)) * 64)
-    assert _kill_sessions(postgres, database) >= 1
+    assert postgres.kill_sessions(database) >= 1
     OPERATIONS[operation](store)
     assert store.exists("a.txt") == (operation not in ("delete", "move"))
     assert store.read_bytes("big.bin") == bytes(range(256)) * 64
@@ -95,7 +85,7 @@ def test_a_read_whose_connection_dies_between_chunks_resumes(
     store.write("f.bin", data)
     with store.read("f.bin") as stream:
         head = stream.read(4096)
-        assert _kill_sessions(postgres, database) >= 1
+        assert postgres.kill_sessions(database) >= 1
         rest = stream.read()
     assert head + rest == data
 
@@ -111,7 +101,7 @@ class KillingBytes(io.BytesIO):
 
     def read(self, size: int | None = -1) -> bytes:
         if self.tell() >= self.after and not self.killed:
-            self.killed = _kill_sessions(self.postgres, self.database)
+            self.killed = self.postgres.kill_sessions(self.database)
         return super().read(size)
 
 
@@ -192,7 +182,7 @@ def test_retries_follow_the_policy(postgres: Postgres, database: str) -> None:
     )
     with Store(backend) as store:
         store.write("a.txt", b"a")
-        assert _kill_sessions(postgres, database) >= 1
+        assert postgres.kill_sessions(database) >= 1
         with pytest.raises(BackendUnavailable):
             store.read_bytes("a.txt")
         assert store.read_bytes("a.txt") == b"a"

@@ -200,15 +200,7 @@ class SQLBlobBackend(ObjectStoreBackend):
     ) -> WriteResult:
 
         def put() -> WriteResult:
-            stream = ChunkedPut(
-                self._tx,
-                self._tables,
-                key,
-                chunk_size=self._chunk_size,
-                create_only=create_only,
-                if_match=if_match,
-                metadata=metadata,
-            )
+            stream = self._chunked_put(key, create_only, if_match, metadata)
             try:
                 for piece in iter_chunks(content, self._chunk_size):
                     stream.write(piece)
@@ -239,6 +231,15 @@ class SQLBlobBackend(ObjectStoreBackend):
             return SpooledPut(
                 self._put_object, key, create_only=create_only, if_match=if_match, metadata=metadata
             )
+        return self._chunked_put(key, create_only, if_match, metadata)
+
+    def _chunked_put(
+        self,
+        key: str,
+        create_only: bool,
+        if_match: str | None,
+        metadata: Mapping[str, str] | None,
+    ) -> ChunkedPut:
         return ChunkedPut(
             self._tx,
             self._tables,

@@ -335,6 +335,18 @@ def table(small: list[Any], large: list[Any]) -> str:
     return "\n".join(lines)
 
 
+def server_options(sshd: Any) -> dict[str, Any]:
+    """What the benchmark's workers need to reach the test *sshd* (a picklable dict)."""
+    return {
+        "host": sshd.host,
+        "port": sshd.port,
+        "username": sshd.username,
+        "key": str(sshd.client_key_path),
+        "known": sshd.known_hosts_line,
+        "base": sshd.new_base("bench"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sftp", description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -357,14 +369,7 @@ def main() -> None:
     reps, files = (10, 1000) if args.quick else (40, 1000)
     size, transfer_reps = (32 * MiB, 1) if args.quick else (256 * MiB, 3)
     with tempfile.TemporaryDirectory(prefix="sftp-bench-") as tmp, run_sshd(Path(tmp)) as sshd:
-        server: dict[str, Any] = {
-            "host": sshd.host,
-            "port": sshd.port,
-            "username": sshd.username,
-            "key": str(sshd.client_key_path),
-            "known": sshd.known_hosts_line,
-            "base": sshd.new_base("bench"),
-        }
+        server = server_options(sshd)
         Path(server["base"]).mkdir()
         log("small operations")
         small = small_operations(server, reps, files, log)

@@ -137,19 +137,13 @@ def main() -> None:
         print(json.dumps(child(json.loads(args.child))))
         return
     sys.path.insert(0, str(ROOT))
+    from benchmarks.sftp import server_options
     from tests.sftp_support import run_sshd
 
     size = args.size_mib * MiB
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sftp-async-") as tmp, run_sshd(Path(tmp)) as sshd:
-        server: dict[str, Any] = {
-            "host": sshd.host,
-            "port": sshd.port,
-            "username": sshd.username,
-            "key": str(sshd.client_key_path),
-            "known": sshd.known_hosts_line,
-            "base": sshd.new_base("bench"),
-        }
+        server = server_options(sshd)
         listing = Path(server["base"]) / "many"
         listing.mkdir(parents=True)
         for number in range(1000):

@@ -386,6 +386,11 @@ def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
             lines += table(sel, transfer=True)
     if "<!-- results -->" in NOTES.read_text():
         lines += ["", *NOTES.read_text().split("<!-- results -->", 1)[1].strip().splitlines()]
+    s3_runs = sorted(paths[0].parent.glob("s3*.json"))  # benchmarks/s3.py's result files
+    if s3_runs:
+        from benchmarks.s3_report import markdown
+
+        lines += ["", *markdown([json.loads(p.read_text()) for p in s3_runs])]
     (docs / "performance.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {docs / 'performance.md'}")
 

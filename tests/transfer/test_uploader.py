@@ -416,7 +416,7 @@ def test_reused_buffers_carry_the_same_parts(as_stream: bool, concurrency: int) 
     data = os.urandom(9 * PART + 123)
     target = Buffers()
     parts = uploader(target, concurrency=concurrency, reuse_buffers=True)
-    content = Reads(data, 5000) if as_stream else data
+    content: Any = Reads(data, 5000) if as_stream else data
     upload(content, parts, part_size=PART, single_put_size=SINGLE, read_size=4 * KiB)
     assert target.object == data
     assert [len(target.staged[i]) for i in range(10)] == [PART] * 9 + [123]

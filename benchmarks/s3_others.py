@@ -17,12 +17,16 @@ from typing import Any
 from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 MiB = 1024 * 1024
+#: Read timeout of every side's large transfers: MiniStack's CompleteMultipartUpload of
+#: 1 GiB joins the parts with ``bytes +=`` (quadratic) and answers after more than the
+#: clients' default 60 s.
+SLOW = 900
 ROOT = Path(__file__).resolve().parents[1]
 #: s3fs's own environment: ``python3 -m venv .venv-s3fs && .venv-s3fs/bin/pip install s3fs``.
 S3FS_PYTHON = Path(os.environ.get("S3FS_PYTHON", ROOT / ".venv-s3fs" / "bin" / "python"))
 
 
-def obstore_store(endpoint: str, bucket: str) -> Any:
+def obstore_store(endpoint: str, bucket: str, **client_options: Any) -> Any:
     from obstore.store import S3Store
 
     return S3Store(
@@ -32,7 +36,7 @@ def obstore_store(endpoint: str, bucket: str) -> Any:
         secret_access_key=SECRET_KEY,
         region=REGION,
         virtual_hosted_style_request=False,
-        client_options={"allow_http": True},
+        client_options={"allow_http": True, **client_options},  # type: ignore[arg-type]
     )
 
 
@@ -132,14 +136,30 @@ def _calls(
     """The upload and the download of one side: same part size (8 MiB), same concurrency."""
     part = 8 * MiB
     if impl == "ours":
+        from remote_store.config import RetryPolicy
         from remote_store.store import Store
 
-        store = Store(server.backend(bucket, max_concurrency=concurrency))
+        backend = server.backend(
+            bucket,
+            max_concurrency=concurrency,
+            retry=RetryPolicy(timeout=None),
+            client_options={"read_timeout": SLOW},
+        )
+        store = Store(backend)
         return (lambda: store.write("big.bin", source)), (lambda: store.read_to("big.bin", sink))
     if impl == "boto3":
+        import boto3
         from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
 
-        client = server.client()
+        client = boto3.client(
+            "s3",
+            endpoint_url=server.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name=REGION,
+            config=Config(read_timeout=SLOW),
+        )
         config = TransferConfig(
             multipart_threshold=part,
             multipart_chunksize=part,
@@ -152,7 +172,7 @@ def _calls(
         )
     import obstore as obs
 
-    st = obstore_store(server.endpoint, bucket)
+    st = obstore_store(server.endpoint, bucket, timeout=f"{SLOW}s")
 
     def download() -> None:
         for chunk in obs.get(st, "big.bin").stream(min_chunk_size=part):

@@ -37,6 +37,7 @@ def _fs(job: dict[str, Any]) -> tuple[s3fs.S3FileSystem, list[int]]:
         endpoint_url=job["endpoint"],
         client_kwargs={"region_name": "us-east-1"},
         use_listings_cache=False,
+        config_kwargs={"read_timeout": 900},
     )
     fs.connect()
     sent = [0]

@@ -253,6 +253,7 @@ def main() -> None:
     parser.add_argument("--skip-transfers", action="store_true")
     parser.add_argument("--size-mib", type=int, help="transfer size (default 1024; quick 64)")
     parser.add_argument("--impls", default="ours,boto3,obstore,s3fs", help="transfer sides")
+    parser.add_argument("--concurrency", default="1,4,8", help="transfer concurrencies")
     parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for the transfer processes"
     )
@@ -278,7 +279,13 @@ def main() -> None:
             bench.proxy.close()
         if not args.skip_transfers:
             result["transfer_env"] = env
-            result["transfers"] = transfers(server, size, args.impls.split(","), env)
+            result["transfers"] = transfers(
+                server,
+                size,
+                args.impls.split(","),
+                env,
+                tuple(int(c) for c in args.concurrency.split(",")),
+            )
     result["seconds"] = round(time.time() - started)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -201,12 +201,16 @@ def _row(
 
 
 def transfers(
-    server: S3Server, size: int, impls: list[str], env: dict[str, str]
+    server: S3Server,
+    size: int,
+    impls: list[str],
+    env: dict[str, str],
+    concurrencies: tuple[int, ...] = (1, 4, 8),
 ) -> list[dict[str, Any]]:
     """Every (concurrency, side) point in its own process; s3fs at concurrency 1 only (its
     file objects send and fetch one part at a time)."""
     rows = []
-    for concurrency in (1, 4, 8):
+    for concurrency in concurrencies:
         for impl in impls:
             if impl == "s3fs":
                 if concurrency != 1 or not S3FS_PYTHON.exists():

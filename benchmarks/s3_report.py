@@ -25,7 +25,7 @@ def _ops(rows: list[dict[str, Any]]) -> list[str]:
         requests = " / ".join(_cell(row["requests"].get(side)) for side in SIDES)
         ms = " / ".join(_cell(row["median_ms"].get(side)) for side in SIDES)
         lines.append(
-            f"| {row['op']} | {requests} | {ms} | {row['ratio']:.2f} | "
+            f"| {row['op']} (run {row['run']}) | {requests} | {ms} | {row['ratio']:.2f} | "
             f"{_cell(row.get('ratio_obstore'))} | {_cell(row.get('ratio_s3fs'))} |"
         )
     return lines
@@ -40,33 +40,48 @@ def _transfers(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         within = "yes" if row["peak_rss_growth_MiB"] <= row["bound_MiB"] else "**no**"
         lines.append(
-            f"| {row['op']} | {row.get('impl', 'ours')} | {row['upload_MiB_s']} | "
-            f"{row['download_MiB_s']} | {row['after_upload_MiB']} MiB | "
+            f"| {row['op']} (run {row['run']}) | {row.get('impl', 'ours')} | "
+            f"{row['upload_MiB_s']} | {row['download_MiB_s']} | {row['after_upload_MiB']} MiB | "
             f"{row['peak_rss_growth_MiB']} MiB | {row['bound_MiB']} MiB | {within} |"
         )
     return lines
 
 
+def _merged(runs: list[dict[str, Any]], group: str) -> list[dict[str, Any]]:
+    """The rows of *group* over all runs: a later run's row replaces an earlier one of the
+    same operation (and side), marked with the run it came from."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for number, run in enumerate(runs, 1):
+        for row in run.get(group, ()):
+            rows[(row["op"], row.get("impl", ""))] = {**row, "run": number}
+    return list(rows.values())
+
+
 def markdown(runs: list[dict[str, Any]]) -> list[str]:
-    """The section: one block of tables per result file, then the notes."""
+    """The section: the runs, their merged tables (a later run replaces an earlier one's
+    rows of the same operation), then the notes."""
     lines = ["## S3 on MiniStack (`benchmarks/s3.py`)", ""]
-    for run in runs:
-        lines += [f"Run: `{run['command']}`"]
+    for number, run in enumerate(runs, 1):
+        line = f"- run {number}: `{run['command']}`"
         if run.get("seconds"):
-            lines[-1] += f" ({run['seconds']} s)"
-        if run.get("versions"):
-            lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items())]
-        if run.get("small"):
-            lines += ["", "### Small operations (1 KiB)", "", *_ops(run["small"])]
-        if run.get("bulk"):
-            lines += ["", "### Listing and folder delete", "", *_ops(run["bulk"])]
-        if run.get("transfers"):
-            env = run.get("transfer_env")
-            heading = "### Streamed transfers, one process per point"
-            if env:
-                heading += " (environment: " + ", ".join(f"`{k}={v}`" for k, v in env.items()) + ")"
-            lines += ["", heading, "", *_transfers(run["transfers"])]
-        lines.append("")
+            line += f" ({run['seconds']} s)"
+        if run.get("transfer_env"):
+            line += ", transfer environment " + ", ".join(
+                f"`{k}={v}`" for k, v in run["transfer_env"].items()
+            )
+        lines.append(line)
+    versions = next((run["versions"] for run in reversed(runs) if run.get("versions")), None)
+    if versions:
+        lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
+    for group, heading, render in (
+        ("small", "Small operations (1 KiB)", _ops),
+        ("bulk", "Listing and folder delete", _ops),
+        ("transfers", "Streamed transfers, one process per point", _transfers),
+    ):
+        rows = _merged(runs, group)
+        if rows:
+            lines += ["", f"### {heading}", "", *render(rows)]
+    lines.append("")
     if NOTES.exists():
         lines += NOTES.read_text().strip().splitlines()
     return lines

@@ -390,7 +390,8 @@ def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
     if s3_runs:
         from benchmarks.s3_report import markdown
 
-        lines += ["", *markdown([json.loads(p.read_text()) for p in s3_runs])]
+        s3 = sorted((json.loads(p.read_text()) for p in s3_runs), key=lambda r: r["started"])
+        lines += ["", *markdown(s3)]
     (docs / "performance.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {docs / 'performance.md'}")
 

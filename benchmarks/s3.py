@@ -266,6 +266,7 @@ def main() -> None:
     with run_server("ministack") as server:
         result: dict[str, Any] = {"command": " ".join(["python -m benchmarks.s3", *sys.argv[1:]])}
         result["versions"] = versions()
+        result["started"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
         if not args.transfers_only:
             bench = Bench(server, reps)
             result["small"] = bench.small_ops()

@@ -392,6 +392,12 @@ def write(paths: list[Path], docs: Path, repeats: Sequence[Path] = ()) -> None:
     if "<!-- results -->" in NOTES.read_text():
         lines += ["", *NOTES.read_text().split("<!-- results -->", 1)[1].strip().splitlines()]
     lines += sftp_page.markdown(Path(__file__).parent / "results")
+    s3_runs = sorted(paths[0].parent.glob("s3*.json"))  # benchmarks/s3.py's result files
+    if s3_runs:
+        from benchmarks.s3_report import markdown
+
+        s3 = sorted((json.loads(p.read_text()) for p in s3_runs), key=lambda r: r["started"])
+        lines += ["", *markdown(s3)]
     (docs / "performance.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {docs / 'performance.md'}")
 

@@ -1,24 +1,25 @@
 """The S3 benchmark: this library's S3 backend against boto3 doing the fewest calls for the
-same result, on MiniStack started on a free loopback port (as the tests do).
+same result, obstore and s3fs, on MiniStack started on a free loopback port (as the tests
+do). s3fs runs in its own virtual environment (``benchmarks/s3fs_child.py``):
 
-    .venv/bin/python -m benchmarks.s3 --out benchmarks/results/s3.json          # ~5 min
-    .venv/bin/python -m benchmarks.s3 --quick --out /tmp/s3.json                # ~1 min
+    python3 -m venv .venv-s3fs && .venv-s3fs/bin/pip install s3fs
+    .venv/bin/python -m benchmarks.s3 --out benchmarks/results/s3.json          # ~15 min
+    .venv/bin/python -m benchmarks.s3 --quick --out /tmp/s3.json                # ~2 min
 
-Per operation: requests sent by each side (botocore's ``before-send`` event, so retries
-would count) and the median time over interleaved repetitions (each repetition runs both,
-in alternating order), with the ratio ours / boto3 per repetition. Then listing 10,000
-keys, deleting a folder of 2,000, and a streamed upload and download at concurrency 1/4/8
-with the process's peak RSS growth. Timings are MiniStack's on this machine, not AWS's.
+Per operation: requests sent by each side (botocore's ``before-send`` event for ours, boto3
+and s3fs, so retries would count; obstore's at a counting proxy, in one extra untimed run)
+and the median time over interleaved repetitions (each repetition runs ours, boto3 and
+obstore in a rotated order), with the ratio to boto3 per repetition; s3fs runs its
+repetitions afterwards in its own process, so its ratio is of medians. Then listing
+10,000 keys, deleting a folder of 2,000, and a streamed upload and download at concurrency
+1/4/8 with each process's peak RSS growth. Timings are MiniStack's on this machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,11 +27,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import obstore as obs
+
+from benchmarks.s3_others import obstore_store, s3fs_small, transfers, versions
 from remote_store.store import Store
+from tests.fault_proxy import FaultProxy
 from tests.s3_support import RequestCounter, S3Server, run_server
 
 MiB = 1024 * 1024
 Op = Callable[[int], object]
+
+
+def _obstore_delete(store: Any, r: int) -> None:
+    obs.head(store, f"del/{r}")  # raises FileNotFoundError for a missing key
+    obs.delete(store, f"del/{r}")
 
 
 def _median_ratio(ours: list[float], theirs: list[float]) -> float:
@@ -47,30 +57,51 @@ class Bench:
         self.ours = RequestCounter().attach(self.backend.unwrap(object))
         self.client = server.client()
         self.raw = RequestCounter().attach(self.client)
+        self.obs = obstore_store(server.endpoint, self.bucket)
+        # obstore has no request hook: its requests are counted at a proxy, untimed.
+        self.proxy = FaultProxy(server.endpoint).start()
+        self.obs_counted = obstore_store(self.proxy.url, self.bucket)
 
     def compare(
-        self, name: str, ours: Op, boto: Op, setup: Op | None = None, reps: int | None = None
+        self,
+        name: str,
+        ours: Op,
+        boto: Op,
+        obstore: Callable[[Any, int], object],
+        setup: Op | None = None,
+        reps: int | None = None,
     ) -> dict[str, Any]:
-        times: dict[str, list[float]] = {"ours": [], "boto3": []}
+        times: dict[str, list[float]] = {"ours": [], "boto3": [], "obstore": []}
         requests: dict[str, int] = {}
-        for rep in range(reps or self.reps):
-            order = [("ours", ours, self.ours), ("boto3", boto, self.raw)]
-            if rep % 2:
-                order.reverse()
-            for side, run, counter in order:
+        sides: list[tuple[str, Op, RequestCounter | None]] = [
+            ("ours", ours, self.ours),
+            ("boto3", boto, self.raw),
+            ("obstore", lambda r: obstore(self.obs, r), None),
+        ]
+        reps = reps or self.reps
+        for rep in range(reps):
+            for side, run, counter in sides[rep % 3 :] + sides[: rep % 3]:
                 if setup is not None:
                     setup(rep)
-                counter.clear()
+                if counter is not None:
+                    counter.clear()
                 started = time.perf_counter()
                 run(rep)
                 times[side].append(time.perf_counter() - started)
-                requests[side] = len(counter)
+                if counter is not None:
+                    requests[side] = len(counter)
+        if setup is not None:
+            setup(reps)
+        self.proxy.clear()
+        obstore(self.obs_counted, reps)
+        requests["obstore"] = self.proxy.stats().requests
         row = {
             "op": name,
             "requests": requests,
             "median_ms": {k: round(statistics.median(v) * 1000, 3) for k, v in times.items()},
             "ratio": round(_median_ratio(times["ours"], times["boto3"]), 3),
-            "reps": reps or self.reps,
+            "ratio_obstore": round(_median_ratio(times["obstore"], times["boto3"]), 3),
+            "reps": reps,
         }
         print(json.dumps(row), flush=True)
         return row
@@ -86,31 +117,37 @@ class Bench:
                 "write 1 KiB, overwrite=False",
                 lambda r: s.write(f"new/o{r}", payload),
                 lambda r: c.put_object(Bucket=b, Key=f"new/b{r}", Body=payload, IfNoneMatch="*"),
+                lambda o, r: obs.put(o, f"new/x{r}", payload, mode="create"),
             ),
             self.compare(
                 "write 1 KiB, overwrite=True",
                 lambda r: s.write("fixed.bin", payload, overwrite=True),
                 lambda r: c.put_object(Bucket=b, Key="fixed.bin", Body=payload),
+                lambda o, r: obs.put(o, "fixed.bin", payload),
             ),
             self.compare(
                 "read_bytes 1 KiB",
                 lambda r: s.read_bytes("fixed.bin"),
                 lambda r: c.get_object(Bucket=b, Key="fixed.bin")["Body"].read(),
+                lambda o, r: obs.get(o, "fixed.bin").bytes(),
             ),
             self.compare(
                 "get_file_info",
                 lambda r: s.get_file_info("fixed.bin"),
                 lambda r: c.head_object(Bucket=b, Key="fixed.bin"),
+                lambda o, r: obs.head(o, "fixed.bin"),
             ),
             self.compare(
                 "exists (a file)",
                 lambda r: s.exists("fixed.bin"),
                 lambda r: c.head_object(Bucket=b, Key="fixed.bin"),
+                lambda o, r: obs.head(o, "fixed.bin"),
             ),
             self.compare(
                 "list one level (20 files)",
                 lambda r: list(s.list_files("dir")),
                 lambda r: c.list_objects_v2(Bucket=b, Prefix="dir/", Delimiter="/"),
+                lambda o, r: obs.list_with_delimiter(o, "dir/"),
             ),
             self.compare(
                 "delete (NotFound when missing)",
@@ -120,6 +157,7 @@ class Bench:
                     c.head_object(Bucket=b, Key=f"del/{r}"),
                     c.delete_object(Bucket=b, Key=f"del/{r}"),
                 ),
+                _obstore_delete,
                 setup=lambda r: s.write(f"del/{r}", payload, overwrite=True),
             ),
             self.compare(
@@ -128,6 +166,7 @@ class Bench:
                 lambda r: c.copy_object(
                     Bucket=b, Key="copy.bin", CopySource={"Bucket": b, "Key": "fixed.bin"}
                 ),
+                lambda o, r: obs.copy(o, "fixed.bin", "copy.bin"),
             ),
             self.compare(
                 "move, overwrite=True",
@@ -138,6 +177,7 @@ class Bench:
                     ),
                     c.delete_object(Bucket=b, Key=f"mv/{r}"),
                 ),
+                lambda o, r: obs.rename(o, f"mv/{r}", f"mv/{r}.done"),
                 setup=lambda r: s.write(f"mv/{r}", payload, overwrite=True),
             ),
         ]
@@ -160,6 +200,7 @@ class Bench:
                 f"list {keys:,} keys (recursive)",
                 lambda r: sum(1 for _ in s.list_files("many", recursive=True)),
                 boto_list,
+                lambda o, r: sum(len(batch) for batch in obs.list(o, "many/")),
                 reps=reps,
             )
         ]
@@ -185,6 +226,7 @@ class Bench:
                 f"delete_folder of {deleted:,} keys",
                 lambda r: s.delete_folder("gone", recursive=True),
                 boto_delete,
+                lambda o, r: obs.delete(o, [m["path"] for x in obs.list(o, "gone/") for m in x]),
                 setup=fill,
                 reps=reps,
             )
@@ -192,89 +234,15 @@ class Bench:
         return rows
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _current_rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / MiB
-
-
-def transfers(server: S3Server, size: int) -> list[dict[str, Any]]:
-    """A streamed upload and download of *size* bytes at concurrency 1, 4, 8. Peak RSS is
-    the process's high-water mark (it only grows), so each point runs in its own process."""
-    rows = []
-    for concurrency in (1, 4, 8):
-        root = str(Path(__file__).resolve().parents[1])
-        code = (
-            f"import sys; sys.path.insert(0, {root!r})\n"
-            "from benchmarks.s3 import _transfer_point\n"
-            "from tests.s3_support import S3Server\n"
-            f"_transfer_point(S3Server({server.endpoint!r}, 'ministack'), {size}, {concurrency})\n"
-        )
-
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-2000:])
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(json.dumps(row), flush=True)
-        rows.append(row)
-    return rows
-
-
-class _Zeros(io.RawIOBase):
-    """*size* bytes of a repeating pattern, produced as read: no copy of the whole held."""
-
-    def __init__(self, size: int) -> None:
-        self._left = size
-        self._block = bytes(range(256)) * 4096
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self._left, len(self._block))
-        buffer[:n] = self._block[:n]
-        self._left -= n
-        return n
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.total = 0
-
-    def write(self, data: Any) -> int:
-        n = len(data)
-        self.total += n
-        return n
-
-
-def _transfer_point(server: S3Server, size: int, concurrency: int) -> None:
-    bucket = server.new_bucket("xfer")
-    backend = server.backend(bucket, max_concurrency=concurrency)
-    store = Store(backend)
-    # Growth = the lifetime peak minus the resident size before the transfer: an upper
-    # bound (an import-time peak above the baseline would count too).
-    base = _current_rss_mib()
-    started = time.perf_counter()
-    store.write("big.bin", io.BufferedReader(_Zeros(size), 4 * MiB))
-    up = time.perf_counter() - started
-    after_up = _peak_rss_mib()
-    sink = _Sink()
-    started = time.perf_counter()
-    store.read_to("big.bin", sink)
-    down = time.perf_counter() - started
-    assert sink.total == size
-    row = {
-        "op": f"stream {size // MiB} MiB, c={concurrency}",
-        "upload_MiB_s": round(size / MiB / up, 1),
-        "download_MiB_s": round(size / MiB / down, 1),
-        "peak_rss_growth_MiB": round(max(after_up, _peak_rss_mib()) - base, 1),
-        "after_upload_MiB": round(after_up - base, 1),
-        "bound_MiB": 16 + 8 * concurrency,
-    }
-    print(json.dumps(row), flush=True)
+def _merge_s3fs(rows: list[dict[str, Any]], s3fs: dict[str, dict[str, Any]]) -> None:
+    for row in rows:
+        theirs = s3fs.get(row["op"])
+        if theirs is None:
+            continue
+        median = statistics.median(theirs["seconds"]) * 1000
+        row["requests"]["s3fs"] = theirs["requests"]
+        row["median_ms"]["s3fs"] = round(median, 3)
+        row["ratio_s3fs"] = round(median / row["median_ms"]["boto3"], 3)
 
 
 def main() -> None:
@@ -282,18 +250,44 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="benchmarks/results/s3.json")
     parser.add_argument("--transfers-only", action="store_true")
+    parser.add_argument("--skip-transfers", action="store_true")
+    parser.add_argument("--size-mib", type=int, help="transfer size (default 1024; quick 64)")
+    parser.add_argument("--impls", default="ours,boto3,obstore,s3fs", help="transfer sides")
+    parser.add_argument("--concurrency", default="1,4,8", help="transfer concurrencies")
+    parser.add_argument(
+        "--env", action="append", default=[], help="KEY=VALUE for the transfer processes"
+    )
     args = parser.parse_args()
     reps = 20 if args.quick else 100
     keys, deleted = (2000, 500) if args.quick else (10_000, 2_000)
-    size = (64 if args.quick else 256) * MiB
+    size = (args.size_mib or (64 if args.quick else 1024)) * MiB
+    env = dict(item.split("=", 1) for item in args.env)
+    started = time.time()
     with run_server("ministack") as server:
         result: dict[str, Any] = {"command": " ".join(["python -m benchmarks.s3", *sys.argv[1:]])}
+        result["versions"] = versions()
+        result["started"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
         if not args.transfers_only:
             bench = Bench(server, reps)
             result["small"] = bench.small_ops()
-            result["bulk"] = bench.bulk(keys, deleted, 3 if args.quick else 5)
+            bulk_reps = 3 if args.quick else 5
+            result["bulk"] = bench.bulk(keys, deleted, bulk_reps)
+            s3fs = s3fs_small(
+                server, bench.bucket, reps=reps, bulk_reps=bulk_reps, keys=keys, deleted=deleted
+            )
+            _merge_s3fs(result["small"] + result["bulk"], s3fs)
             bench.backend.close()
-        result["transfers"] = transfers(server, size)
+            bench.proxy.close()
+        if not args.skip_transfers:
+            result["transfer_env"] = env
+            result["transfers"] = transfers(
+                server,
+                size,
+                args.impls.split(","),
+                env,
+                tuple(int(c) for c in args.concurrency.split(",")),
+            )
+    result["seconds"] = round(time.time() - started)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from remote_store.backend import Backend
 from remote_store.backends import LocalBackend
@@ -36,13 +36,21 @@ OUTSIDE = b"outside the root: must never change"
 Snapshot = dict[str, bytes | None]
 
 
+class Requests(Protocol):
+    """A request log (`RequestLog`, `RequestCounter`): cleared, then counted."""
+
+    def clear(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
 class Site(ABC):
     """A backend and its storage, seen from outside the backend."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        #: Every HTTP response the backend under test received (Azure only), else None.
-        self.requests: RequestLog | None = None
+        #: Every HTTP request the backend under test made (Azure, S3), else None.
+        self.requests: Requests | None = None
         self._backend: Backend | None = None
         self._seed: Snapshot | None = None
 
@@ -314,3 +322,61 @@ class HttpSite(Site):
             for name in files:
                 shot[prefix + name] = Path(directory, name).read_bytes()
         return shot
+
+
+class S3Site(Site):
+    """A bucket of its own on MiniStack, wiped and seeded through a plain boto3 client; a
+    bucket of a fresh name when a call left keys that cannot be deleted."""
+
+    def __init__(self, server: Any) -> None:
+        from tests.s3_support import RequestCounter
+
+        super().__init__("s3")
+        self._server = server
+        self._client = server.client()
+        self._contents: dict[tuple[str, str], bytes] = {}
+        self._s3: Backend | None = None
+        self.requests = self._counter = RequestCounter()
+        self.bucket = server.new_bucket("direct")
+
+    def _keys(self) -> list[tuple[str, str]]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return [(o["Key"], o["ETag"]) for page in pages for o in page.get("Contents", ())]
+
+    def _reset(self) -> Backend:
+        from remote_store.config import RetryPolicy
+
+        try:
+            for key, _ in self._keys():
+                self._client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception:
+            self.bucket = self._server.new_bucket("direct")
+            if self._s3 is not None:
+                self._s3.close()
+                self._s3 = None
+        for key, data in SEED.items():
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        if self._s3 is None:
+            self._s3 = self._server.backend(self.bucket, retry=RetryPolicy(backoff_base=0.0))
+            self._counter.attach(self._s3.unwrap(object))
+        return self._s3
+
+    def snapshot(self) -> Snapshot:
+        shot: Snapshot = {}
+        try:
+            keys = self._keys()
+        except Exception as error:
+            return {f"<the bucket cannot be listed: {type(error).__name__}>": None}
+        for key, etag in keys:
+            if (key, etag) not in self._contents:
+                try:
+                    data = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                except Exception as error:
+                    data = f"<unreadable: {type(error).__name__}>".encode()
+                self._contents[(key, etag)] = data
+            shot[key] = self._contents[(key, etag)]
+        return shot
+
+    def close(self) -> None:
+        if self._s3 is not None:
+            self._s3.close()

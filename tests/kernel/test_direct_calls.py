@@ -2,17 +2,17 @@
 ST-009, PTH-001 to PTH-003, ERR-007, BC-*).
 
 Every built-in backend (memory, local, azure flat on Azurite, azure-hns on the HNS emulator,
-SQLBlob on SQLite, HTTP on nginx, SFTP on sshd, and the example backend of
-docs/writing-a-backend.md) is driven through every public
-path-taking method, with the root, hostile spellings and odd-but-harmless spellings of the
-seed's file and folder. For each (backend, method, spelling):
+SQLBlob on SQLite, HTTP on nginx, SFTP on sshd, S3 on MiniStack, and the example backend
+of docs/writing-a-backend.md) is driven through every public path-taking method, with the
+root, hostile spellings and odd-but-harmless spellings of the seed's file and folder. For
+each (backend, method, spelling):
 
 - the direct call answers as ``Store(backend)`` does: the same exception type (exactly,
   messages aside), naming the same path unless it is a plain `InvalidPath` (so a missing
   ``/dir/new.txt`` is not excused for being missing under another name), or an equal
   result (iterators materialised: an exception raised while iterating is the call's
   answer). The Store gates capabilities first (ST-005); so is the direct call judged;
-- on Azure, a call the Store refuses before any request (ST-003) sends none directly;
+- on Azure and S3, a call the Store refuses before any request (ST-003) sends none directly;
 - only `remote_store.errors` come out of a direct call, never the bare `RemoteStoreError`
   a Store uses as the catch-all for an untranslated native error;
 - a refused call (any exception) and a query leave the storage exactly as seeded, on both
@@ -36,13 +36,14 @@ from remote_store.backends import MemoryBackend
 from remote_store.errors import InvalidPath, RemoteStoreError
 from remote_store.models import FileInfo, FolderEntry, FolderInfo, ResolutionPlan, WriteResult
 from remote_store.store import Store
-from tests.azure_support import RequestLog
 from tests.docs.test_doc_backend import DOCUMENTED
 from tests.kernel.sites import (
     AzureSite,
     HttpSite,
     InProcessSite,
     LocalSite,
+    Requests,
+    S3Site,
     SftpSite,
     Site,
     Snapshot,
@@ -180,6 +181,10 @@ def _sql_blob(request: pytest.FixtureRequest) -> Site:
     return sqlite_site(factory.mktemp("direct-sql"))
 
 
+def _s3(request: pytest.FixtureRequest) -> Site:
+    return S3Site(request.getfixturevalue("ministack"))
+
+
 def _documented(request: pytest.FixtureRequest) -> Site:
     factory: Callable[[], Backend] = DOCUMENTED.DictBackend
     return InProcessSite("documented", factory, dict_objects)
@@ -194,11 +199,13 @@ SITES: dict[str, Callable[[pytest.FixtureRequest], Site]] = {
     "sql-blob-sqlite": _sql_blob,
     "http": _http,
     "sftp": _sftp,
+    "s3": _s3,
 }
 MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "azure": [pytest.mark.azure],
     "http": [pytest.mark.http],
     "sftp": [pytest.mark.sftp],
+    "s3": [pytest.mark.s3],
 }
 
 
@@ -279,7 +286,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def _run(target: Any, call: Call, spelling: str, log: RequestLog | None) -> Outcome:
+def _run(target: Any, call: Call, spelling: str, log: Requests | None) -> Outcome:
     if log is not None:
         log.clear()
     try:

@@ -212,3 +212,21 @@ def test_delete_objects_reports_per_key_errors(
     )
     with pytest.raises(PermissionDenied, match=r"d/b\.txt"):
         proxied.delete_folder("d", recursive=True)
+
+
+def test_a_server_that_is_not_there_is_backend_unavailable() -> None:
+    """S3-021: a refused connection (botocore's EndpointConnectionError, no answer at all)
+    maps to BackendUnavailable, not to an unexpected error."""
+    from remote_store.backends.s3 import S3Backend
+    from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, _free_port
+
+    backend = S3Backend(
+        "nowhere",
+        endpoint_url=f"http://127.0.0.1:{_free_port()}",
+        key=ACCESS_KEY,
+        secret=SECRET_KEY,
+        region_name=REGION,
+        retry=RetryPolicy(attempts=1),
+    )
+    with pytest.raises(BackendUnavailable, match="did not answer"):
+        Store(backend).get_file_info("k.bin")

@@ -388,3 +388,62 @@ def test_atomic_writer_passes_errors_through_refine() -> None:
     same.write(b"small")
     with pytest.raises(AlreadyExists):
         same.commit()
+
+
+# ---------------------------------------------------------------------- reused part buffers
+
+
+class Buffers(Target):
+    """A target that records which buffer objects parts arrived in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffers: set[int] = set()
+        self.kinds: set[type] = set()
+
+    def stage(self, index: int, data: bytes) -> str:
+        self.buffers.add(id(data))
+        self.kinds.add(type(data))
+        return super().stage(index, data)
+
+
+@pytest.mark.parametrize("as_stream", [False, True], ids=["bytes", "stream"])
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_reused_buffers_carry_the_same_parts(as_stream: bool, concurrency: int) -> None:
+    """REL-034: with reuse_buffers, full parts are sent from at most max_concurrency
+    buffers refilled in turn (no allocation per part), the content read a little at a time
+    (read_size); what lands, the parts and the digest are as without."""
+    data = os.urandom(9 * PART + 123)
+    target = Buffers()
+    parts = uploader(target, concurrency=concurrency, reuse_buffers=True)
+    content: Any = Reads(data, 5000) if as_stream else data
+    upload(content, parts, part_size=PART, single_put_size=SINGLE, read_size=4 * KiB)
+    assert target.object == data
+    assert [len(target.staged[i]) for i in range(10)] == [PART] * 9 + [123]
+    assert target.commits[0][1:] == (hashlib.md5(data).digest(), len(data))
+    # Nine full parts from `concurrency` buffers; the short last part is a bytes copy.
+    assert target.kinds == {bytearray, bytes}
+    assert len(target.buffers) == concurrency + 1
+    assert not upload_threads()
+
+
+def test_reused_buffers_hold_at_most_max_concurrency_parts() -> None:
+    """REL-034: with reuse_buffers, the source is read no further than max_concurrency
+    parts while every part is held in flight."""
+    data = os.urandom(12 * PART)
+    target = Target()
+    target.gate = threading.Event()
+    stream = Reads(data)
+    parts = uploader(target, concurrency=3, single=PART, reuse_buffers=True)
+    options = {"part_size": PART, "single_put_size": PART, "read_size": 4 * KiB}
+    worker = threading.Thread(target=upload, args=(stream, parts), kwargs=options)
+    worker.start()
+    try:
+        target.wait_in_flight(3)
+        worker.join(0.3)
+        assert stream.taken == 3 * PART
+    finally:
+        target.gate.set()
+        worker.join(WAIT)
+    assert target.object == data
+    assert target.max_in_flight == 3

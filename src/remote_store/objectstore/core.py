@@ -251,7 +251,7 @@ class ObjectStore(Operations, Primitives):
         # leaves both, never neither.
         source = self._copy_checked(src, dst, overwrite=overwrite, if_match=if_match)
         try:
-            self._delete_object(src, if_match=source.etag)
+            self._delete_version(src, source.etag)
         except PreconditionFailed:
             # Another writer replaced the source after the copy: the version moved is at
             # the destination and the newer one stays at the source, as if that write had

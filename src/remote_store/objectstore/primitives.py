@@ -70,6 +70,13 @@ class Primitives(ABC):
         for key in keys:
             self._delete_object(key, if_match=None)
 
+    def _delete_version(self, key: str, etag: str | None) -> None:
+        """Delete the object at *key* if its etag is *etag*, else `PreconditionFailed`; a
+        missing object is no error. For a store whose delete cannot say whether there was
+        an object without another request (the move does not need to know). Default:
+        `_delete_object` with *etag* as ``if_match`` (no etag: unconditional)."""
+        self._delete_object(key, if_match=etag)
+
     def _copy_object(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
         """Copy the object *source* describes to *dst*, with its metadata, pinned to its
         etag. Default: streamed through this process."""

@@ -13,9 +13,9 @@ import contextvars
 import hashlib
 import io
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from remote_store.errors import (
     AlreadyExists,
@@ -63,7 +63,8 @@ class PartTarget(Protocol[P, R_co]):
     def stage(self, index: int, data: bytes) -> P:
         """Send part *index* (0, 1, ...), invisible until committed; what `commit` needs
         to name it. Called from worker threads, several at once; a retry of a part must
-        be idempotent (same index, same bytes)."""
+        be idempotent (same index, same bytes). With ``reuse_buffers`` *data* is a
+        `bytearray` the uploader refills once this call has returned."""
         ...
 
     def commit(self, parts: list[P], digest: bytes, size: int) -> R_co:
@@ -95,7 +96,13 @@ class PartUploader(Generic[P, R]):
     (named *thread_name*) and committed in order. At most *max_concurrency* parts are held:
     those in flight plus the one filling up, whose source is read only once a slot is
     free. Staging runs in a copy of the caller's context, so parts share its deadline.
-    More than *max_parts* parts raise `InvalidArgument` ending with *hint*."""
+    More than *max_parts* parts raise `InvalidArgument` ending with *hint*.
+
+    With *reuse_buffers*, content is copied into *max_concurrency* part buffers made once
+    and refilled, instead of a new `bytes` per part: freeing a multi-MiB block per part
+    raises glibc's mmap threshold, after which the clients' per-request allocations in
+    the sender threads stay in per-thread arenas (S3 at c=8: RSS growth 98 MiB, above the
+    80 MiB bound)."""
 
     def __init__(
         self,
@@ -108,6 +115,7 @@ class PartUploader(Generic[P, R]):
         hint: str = "raise the part size",
         digest: Callable[[], Hasher] = hashlib.md5,
         thread_name: str = "upload",
+        reuse_buffers: bool = False,
     ) -> None:
         self._target = target
         self._single_put_size = single_put_size
@@ -124,13 +132,21 @@ class PartUploader(Generic[P, R]):
         self._parts: list[P] = []
         #: Part senders and the one digest thread, made on the first staged part.
         self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
-        self._in_flight: deque[tuple[Future[P], Future[Any]]] = deque()
+        self._in_flight: deque[tuple[Future[P], Future[Any], bytes | bytearray]] = deque()
         self._done = False
+        self._reuse = reuse_buffers
+        self._free: list[bytearray] = []  # part buffers whose part was sent
+        self._part: bytearray | None = None  # the part filling up (reuse_buffers)
+        self._filled = 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Take the next bytes of the content (copied if the caller could change them)."""
         if self._done:
             raise ValueError("upload already finished")
+        if self._staging and self._reuse:
+            self._size += len(data)
+            self._fill(memoryview(data).cast("B"))
+            return
         piece = _immutable(data)
         self._size += len(piece)
         self._pending.append(piece)
@@ -139,8 +155,26 @@ class PartUploader(Generic[P, R]):
         if not self._staging:
             self._target.begin()
             self._staging = True
+        if self._reuse:
+            held, self._pending = self._pending, _Pieces()
+            for piece in held.drain():
+                self._fill(memoryview(piece).cast("B"))
         while len(self._pending) >= self._part_size:
             self._stage(self._pending.take(self._part_size))
+
+    def _fill(self, view: memoryview) -> None:
+        """Copy *view* into part buffers, staging each one that fills up."""
+        while view:
+            if self._part is None:
+                self._part = self._free.pop() if self._free else bytearray(self._part_size)
+                self._filled = 0
+            n = min(len(view), self._part_size - self._filled)
+            self._part[self._filled : self._filled + n] = view[:n]
+            self._filled += n
+            view = view[n:]
+            if self._filled == self._part_size:
+                part, self._part = self._part, None
+                self._stage(part)
 
     def finish(self) -> R:
         """Commit: one whole put, or the last part then one commit."""
@@ -152,6 +186,9 @@ class PartUploader(Generic[P, R]):
                 return self._target.put_whole(data, self._hash.digest())
             if self._pending:
                 self._stage(self._pending.take(len(self._pending)))
+            if self._part is not None and self._filled:
+                self._stage(bytes(memoryview(self._part)[: self._filled]))
+            self._part = None
             self._drain(0)
             return self._target.commit(self._parts, self._hash.digest(), self._size)
         except BaseException:
@@ -164,7 +201,8 @@ class PartUploader(Generic[P, R]):
         """Give up: wait for parts in flight, commit nothing."""
         self._done = True
         self._pending = _Pieces()
-        for staging, hashing in self._in_flight:
+        self._part = None
+        for staging, hashing, _ in self._in_flight:
             staging.cancel()
             hashing.cancel()
         self._discard()
@@ -175,7 +213,7 @@ class PartUploader(Generic[P, R]):
             self._staging = False  # abort() once, however the upload ended
             self._target.abort()
 
-    def _stage(self, data: bytes) -> None:
+    def _stage(self, data: bytes | bytearray) -> None:
         if self._max_parts is not None and self._staged >= self._max_parts:
             raise InvalidArgument(
                 f"content needs more than {self._max_parts} parts of {self._part_size} "
@@ -191,11 +229,12 @@ class PartUploader(Generic[P, R]):
                 ThreadPoolExecutor(1, thread_name_prefix=f"{self._thread_name}-{self._hash.name}"),
             )
         senders, hasher = self._pools
-        hashing = hasher.submit(self._hash.update, data)
+        hashing = hasher.submit(self._hash.update, data)  # type: ignore[arg-type]
         # In the caller's context, so the parts share the call's deadline (deadline.py).
         run = contextvars.copy_context().run
-        staging = senders.submit(run, self._target.stage, index, data)
-        self._in_flight.append((staging, hashing))
+        # A bytearray only with reuse_buffers, whose targets take one (see `stage`).
+        staging = senders.submit(run, self._target.stage, index, cast(bytes, data))
+        self._in_flight.append((staging, hashing, data))
         # The caller reads the next part only once a slot is free: parts in flight plus
         # the one being read stay within max_concurrency (as the SDKs' own uploaders).
         self._drain(self._concurrency - 1)
@@ -203,9 +242,11 @@ class PartUploader(Generic[P, R]):
     def _drain(self, keep: int) -> None:
         """Wait until at most *keep* parts are in flight, re-raising the first failure."""
         while len(self._in_flight) > keep:
-            staging, hashing = self._in_flight.popleft()
+            staging, hashing, data = self._in_flight.popleft()
             hashing.result()
             self._parts.append(staging.result())
+            if self._reuse and isinstance(data, bytearray):
+                self._free.append(data)
 
     def _shutdown(self) -> None:
         for pool in self._pools or ():
@@ -241,6 +282,13 @@ class _Pieces:
             self._pieces.append(piece)
             self._length += len(piece)
 
+    def drain(self) -> Iterator[bytes | memoryview]:
+        """The pieces held, in order, as they arrived; none is held after."""
+        while self._pieces:
+            piece = self._pieces.popleft()
+            self._length -= len(piece)
+            yield piece
+
     def take(self, n: int) -> bytes:
         """The next *n* bytes (at most what is held) as one `bytes` object."""
         n = min(n, self._length)
@@ -265,11 +313,18 @@ class _Pieces:
 
 
 def upload(
-    content: WritableContent, uploader: StagedWrite, *, part_size: int, single_put_size: int
+    content: WritableContent,
+    uploader: StagedWrite,
+    *,
+    part_size: int,
+    single_put_size: int,
+    read_size: int | None = None,
 ) -> WriteResult:
     """Feed *content* (bytes or a binary stream) to *uploader* and finish it; abort it if
-    the content fails. A stream is read up to *single_put_size* at a time first, so a
-    small one becomes one whole put."""
+    the content fails. A stream is read up to *single_put_size* at a time, so a small one
+    becomes one whole put; or *read_size* at a time (for an uploader that copies into
+    reused buffers: reads below glibc's mmap threshold are recycled by malloc, not
+    mapped and unmapped, and never raise the threshold)."""
     try:
         if isinstance(content, bytes | bytearray | memoryview):
             view = memoryview(content).cast("B")
@@ -277,7 +332,7 @@ def upload(
             for start in range(0, len(view), step):
                 uploader.feed(view[start : start + step])
         else:
-            for chunk in read_chunks(content, min(part_size, single_put_size)):
+            for chunk in read_chunks(content, read_size or min(part_size, single_put_size)):
                 uploader.feed(chunk)
     except BaseException:
         uploader.abort()

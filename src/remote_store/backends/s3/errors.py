@@ -145,7 +145,7 @@ def map_error(
             path=path,
             backend=BACKEND,
         )
-    if isinstance(exc, TRANSPORT | OSError):
+    if isinstance(exc, (*TRANSPORT, OSError)):
         return BackendUnavailable(
             f"{where}: S3 did not answer ({type(exc).__name__})", path=path, backend=BACKEND
         )

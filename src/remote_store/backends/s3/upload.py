@@ -32,6 +32,11 @@ from remote_store.transfer.uploader import PartUploader
 
 log = logging.getLogger("remote_store.s3")
 
+#: How much of a source stream is read at a time: below glibc's default mmap threshold
+#: (128 KiB), so reads reuse malloc's memory and parts go into reused buffers
+#: (`PartUploader` ``reuse_buffers``).
+READ_SIZE = 64 * 1024
+
 #: S3's limit of parts per upload.
 MAX_PARTS = 10_000
 
@@ -100,7 +105,7 @@ class _Multipart:
         )
         self._upload_id = answer["UploadId"]
 
-    def stage(self, index: int, data: bytes) -> Part:
+    def stage(self, index: int, data: bytes | bytearray) -> Part:
         md5 = hashlib.md5(data, usedforsecurity=False).digest()
         answer = self._requests(
             "upload_part",
@@ -217,6 +222,7 @@ class S3Uploader(PartUploader[Part, WriteResult]):
             max_parts=MAX_PARTS,
             hint="raise part_size",
             thread_name="s3-upload",
+            reuse_buffers=True,
         )
 
 
@@ -242,5 +248,9 @@ def upload(
         metadata=metadata,
     )
     return uploader.upload(
-        content, parts, part_size=settings.part_size, single_put_size=settings.single_put_size
+        content,
+        parts,
+        part_size=settings.part_size,
+        single_put_size=settings.single_put_size,
+        read_size=READ_SIZE,
     )

@@ -136,15 +136,7 @@ class S3Backend(S3Objects, Backend):
             chunk_get_size=chunk_get_size,
             max_concurrency=max_concurrency,
         )
-        if retry is None:
-            policy = DEFAULT_RETRY
-        elif isinstance(retry, RetryPolicy):
-            policy = retry
-        elif isinstance(retry, dict):
-            policy = RetryPolicy.from_dict(retry)
-        else:
-            raise ConfigError(f"retry must be a RetryPolicy or a mapping, got {retry!r}")
-        self._retry = policy
+        self._retry = RetryPolicy.from_option(retry, DEFAULT_RETRY)
         self._endpoint = endpoint_url
         # BC-010/BC-011 cost a HEAD per ancestor and a listing per write: opt-in.
         self.check_namespace_on_write = reject_write_under_file_ancestor
@@ -165,7 +157,7 @@ class S3Backend(S3Objects, Backend):
         )
         # The endpoint may come from AWS_ENDPOINT_URL or a profile: checked as resolved.
         check_endpoint(self._client.meta.endpoint_url, allow_insecure=allow_insecure)
-        self._requests = Requests(self._client, policy)
+        self._requests = Requests(self._client, self._retry)
         # What another process needs to build the same backend (DS-031): the credentials as
         # `Secret`, which pickles by value and never prints; none given: the receiving
         # process resolves them from its own AWS environment, profile or instance role.
@@ -178,7 +170,7 @@ class S3Backend(S3Objects, Backend):
             "profile": profile,
             "region_name": region_name,
             "client_options": client_options,
-            "retry": policy,
+            "retry": self._retry,
             "max_concurrency": max_concurrency,
             "part_size": part_size,
             "single_put_size": single_put_size,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from remote_store.backends.s3 import digest as stored_digest
 from remote_store.errors import ConfigError, InvalidArgument
 from remote_store.models import ContentDigest
 from remote_store.objectstore import ObjectMeta
@@ -86,14 +87,15 @@ def head_meta(key: str, head: Mapping[str, Any]) -> ObjectMeta:
     etag = normalize_etag(head.get("ETag"))
     size = int(head.get("ContentLength") or 0)
     modified = whole_seconds(head.get("LastModified"))
+    metadata = head.get("Metadata") or {}
     return ObjectMeta(
         key=key,
         size=size,
         etag=etag,
         modified=modified,
-        digest=md5_digest(etag),
+        digest=md5_digest(etag) or stored_digest.from_metadata(metadata),
         content_type=head.get("ContentType"),
-        metadata=dict(head.get("Metadata") or {}),
+        metadata=stored_digest.user_metadata(metadata),
         marker=is_marker(key, size),
         native=head,
     )
@@ -120,6 +122,7 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | None:
     sent as HTTP headers, which S3 stores lower-case, so only lower-case names round-trip."""
     if metadata is None:
         return None
+    stored_digest.check_not_reserved(metadata)
     total = 0
     for name, value in metadata.items():
         if not isinstance(name, str) or not _METADATA_NAME.match(name):

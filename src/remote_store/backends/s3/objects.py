@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, ClassVar, cast
 
 from botocore.exceptions import ClientError
 
+from remote_store.backends.s3.digest import stored
 from remote_store.backends.s3.errors import BACKEND, for_code, is_missing, translate
 from remote_store.backends.s3.model import (
     MAX_PART_SIZE,
@@ -243,6 +244,8 @@ class S3Objects(ObjectStore):
         carries ``If-None-Match: *`` when create-only; aborted on any failure."""
         assert source.etag is not None
         created: dict[str, Any] = {"Metadata": dict(source.metadata or {})}
+        if source.digest is not None and source.digest.algorithm == "md5":
+            created["Metadata"].update(stored(bytes.fromhex(source.digest.value)))
         if source.content_type:
             created["ContentType"] = source.content_type
         answer = self._requests(

@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from remote_store.backends.s3.digest import hash_ahead, stored
 from remote_store.backends.s3.errors import is_missing
 from remote_store.backends.s3.model import Settings, normalize_etag, quoted
 from remote_store.backends.s3.retry import Requests
-from remote_store.errors import AlreadyExists, NotFound, PreconditionFailed
+from remote_store.errors import AlreadyExists, InvalidArgument, NotFound, PreconditionFailed
 from remote_store.models import ContentDigest, WriteResult, WriteSource
 from remote_store.streams import WritableContent
 from remote_store.transfer import uploader
@@ -66,8 +67,10 @@ class _Multipart:
         if_match: str | None,
         metadata: Mapping[str, str] | None,
         content_type: str | None = None,
+        md5: bytes | None = None,
     ) -> None:
         self._requests = requests
+        self._md5 = md5  # hashed before the upload (digest.hash_ahead), stored with it
         self._bucket = bucket
         self._key = key
         self._create_only = create_only
@@ -101,9 +104,14 @@ class _Multipart:
             self._key,
             Bucket=self._bucket,
             Key=self._key,
-            **self._object,
+            **self._object_with_digest(),
         )
         self._upload_id = answer["UploadId"]
+
+    def _object_with_digest(self) -> dict[str, Any]:
+        if self._md5 is None:
+            return self._object
+        return {**self._object, "Metadata": {**self._object["Metadata"], **stored(self._md5)}}
 
     def stage(self, index: int, data: bytes | bytearray) -> Part:
         md5 = hashlib.md5(data, usedforsecurity=False).digest()
@@ -121,6 +129,13 @@ class _Multipart:
         return Part(index + 1, answer["ETag"], md5)
 
     def commit(self, parts: list[Part], digest: bytes, size: int) -> WriteResult:
+        if self._md5 is not None and digest != self._md5:
+            # The upload is aborted: the object would carry the MD5 of other content.
+            raise InvalidArgument(
+                f"write {self._key!r}: the source changed while it was uploaded (its MD5 "
+                "differs from the one computed before the upload); nothing was written",
+                path=self._key,
+            )
         params = dict(
             Bucket=self._bucket,
             Key=self._key,
@@ -211,10 +226,17 @@ class S3Uploader(PartUploader[Part, WriteResult]):
         create_only: bool,
         if_match: str | None,
         metadata: Mapping[str, str] | None,
+        md5: bytes | None = None,
     ) -> None:
         super().__init__(
             _Multipart(
-                requests, bucket, key, create_only=create_only, if_match=if_match, metadata=metadata
+                requests,
+                bucket,
+                key,
+                create_only=create_only,
+                if_match=if_match,
+                metadata=metadata,
+                md5=md5,
             ),
             single_put_size=settings.single_put_size,
             part_size=settings.part_size,
@@ -246,6 +268,7 @@ def upload(
         create_only=create_only,
         if_match=if_match,
         metadata=metadata,
+        md5=hash_ahead(content, settings.single_put_size),
     )
     return uploader.upload(
         content,

@@ -80,3 +80,11 @@ def record_statements() -> None:
 
 def recorded_statements() -> list[str]:
     return list(STATEMENTS)
+
+
+def stop_recording() -> None:
+    import sqlalchemy as sa
+
+    if sa.event.contains(sa.engine.Engine, "before_cursor_execute", _record):
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", _record)
+    STATEMENTS.clear()

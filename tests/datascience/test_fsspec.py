@@ -276,7 +276,13 @@ def test_ds_015_sql_query_files_through_pandas_and_fsspec(
     config = write_config(tmp_path / "remote-store.toml", Rig("sql-query", queried.options))
     storage: dict[str, Any] = {"config": config}
     expected = read_sql(queried, "reports/sales.parquet")
-    got = pd.read_parquet("rstore://lake/reports/sales.parquet", storage_options=storage)
+    workers.record_statements()  # SQLAlchemy's statements (PostgreSQL reads through ADBC)
+    try:
+        got = pd.read_parquet("rstore://lake/reports/sales.parquet", storage_options=storage)
+        runs = workers.recorded_statements().count(queried.queries["reports/sales.parquet"])
+    finally:
+        workers.stop_recording()
+    assert runs <= 2 and (runs > 0 or "postgresql" in queried.url)  # schema, then data
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)  # PostgreSQL: int32
     got = pd.read_csv("rstore://lake/reports/sales.csv", storage_options=storage)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)

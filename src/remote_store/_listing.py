@@ -11,6 +11,12 @@ from remote_store.errors import InvalidArgument
 from remote_store.models import FileInfo, FolderEntry
 
 
+def known_size(backend: object, info: FileInfo) -> int | None:
+    """*info*'s size for fsspec and PyArrow, None where *backend* cannot know a size before
+    a read (sql-query reports 0 there): a 0 read as "empty" makes dask skip the file."""
+    return info.size if getattr(backend, "file_sizes_known", True) else None
+
+
 def check_max_depth(max_depth: object) -> None:
     if max_depth is not None and (
         isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1

@@ -65,11 +65,17 @@ def shared_registry(config: RegistryConfig) -> Registry:
 
     with _shared_lock:
         for registry in _shared:
-            if registry.config == config:
+            # Equal values are not enough: a config resolved from ${VAR} must keep pickling
+            # as its template, not as an equal literal one that holds the secret.
+            if registry.config == config and _template(registry.config) == _template(config):
                 return registry
         registry = Registry(config)
         _shared.append(registry)
         return registry
+
+
+def _template(config: RegistryConfig) -> object:
+    return config.__dict__.get("_template")
 
 
 def check_rebuildable(backend: Backend) -> None:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from remote_store._atomic_file import AtomicFile
+from remote_store._listing import known_size
 from remote_store.capabilities import Capability
 from remote_store.errors import CapabilityNotSupported, InvalidArgument, IsAFolder, NotFound
 from remote_store.models import FileInfo, FolderEntry
@@ -65,7 +66,7 @@ class StoreHandler(pafs.FileSystemHandler):  # type: ignore[misc]
         except IsAFolder:
             return pafs.FileInfo(key, pafs.FileType.Directory)
         if found is not None:
-            return _file(found)
+            return _file(self.store, found)
         if self.store.is_folder(key):
             return pafs.FileInfo(key, pafs.FileType.Directory)
         return pafs.FileInfo(key, pafs.FileType.NotFound)
@@ -80,13 +81,13 @@ class StoreHandler(pafs.FileSystemHandler):  # type: ignore[misc]
                 return []
             raise NotFound(f"{base!r} is not a folder", path=base)
         if not selector.recursive:
-            return [_entry(child) for child in self.store.iter_children(base)]
+            return [_entry(self.store, child) for child in self.store.iter_children(base)]
         infos: dict[str, pafs.FileInfo] = {}
         # One flat listing; the folders come from the files' paths.
         for found in self.store.list_files(base, recursive=True):
             for folder in _folders(found.path, base):
                 infos.setdefault(folder, pafs.FileInfo(folder, pafs.FileType.Directory))
-            infos[found.path] = _file(found)
+            infos[found.path] = _file(self.store, found)
         return list(infos.values())
 
     # ------------------------------------------------------------------ changes
@@ -142,13 +143,14 @@ class StoreHandler(pafs.FileSystemHandler):  # type: ignore[misc]
         raise CapabilityNotSupported("append: stores do not append; write the whole file")
 
 
-def _file(info: FileInfo) -> pafs.FileInfo:
-    return pafs.FileInfo(info.path, pafs.FileType.File, size=info.size, mtime=info.modified)
+def _file(store: Store, info: FileInfo) -> pafs.FileInfo:
+    size = known_size(store.backend, info)
+    return pafs.FileInfo(info.path, pafs.FileType.File, size=size, mtime=info.modified)
 
 
-def _entry(child: FileInfo | FolderEntry) -> pafs.FileInfo:
+def _entry(store: Store, child: FileInfo | FolderEntry) -> pafs.FileInfo:
     if isinstance(child, FileInfo):
-        return _file(child)
+        return _file(store, child)
     return pafs.FileInfo(child.path, pafs.FileType.Directory)
 
 

@@ -18,6 +18,7 @@ from fsspec.spec import AbstractFileSystem
 
 from remote_store import _pickling, paths
 from remote_store._atomic_file import AtomicFile, AtomicText
+from remote_store._listing import known_size
 from remote_store.capabilities import Capability
 from remote_store.config import RegistryConfig
 from remote_store.errors import CapabilityNotSupported, InvalidArgument, IsAFolder, NotFound
@@ -126,10 +127,11 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
             raise NotFound(f"no store {name!r} in the configuration; stores: {defined}", path=path)
         return _pickling.shared_registry(self._config).get_store(name), key, name + "/"
 
-    def _entry(self, prefix: str, info: FileInfo) -> dict[str, Any]:
+    @staticmethod
+    def _entry(store: Store, prefix: str, info: FileInfo) -> dict[str, Any]:
         return {
             "name": prefix + info.path,
-            "size": info.size,
+            "size": known_size(store.backend, info),
             "type": "file",
             "mtime": info.modified.timestamp() if info.modified else None,
             "etag": info.etag,
@@ -150,7 +152,7 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         else:
             store, key, prefix = self._locate(path)
             entries = [
-                self._entry(prefix, child)
+                self._entry(store, prefix, child)
                 if isinstance(child, FileInfo)
                 else self._folder(prefix + child.path)
                 for child in store.iter_children(key)
@@ -175,7 +177,7 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         except IsAFolder:
             return self._folder(path)
         if found is not None:
-            return self._entry(prefix, found)
+            return self._entry(store, prefix, found)
         if store.is_folder(key):
             return self._folder(path)
         raise NotFound(f"{path!r} does not exist", path=path)
@@ -212,7 +214,7 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         elif top is not None:
             # One flat listing where the backend has one (DS-011).
             for info in store.list_files(key, recursive=True, max_depth=maxdepth):
-                entry = self._entry(prefix, info)
+                entry = self._entry(store, prefix, info)
                 found[entry["name"]] = entry
                 if withdirs:
                     for folder in _ancestors(prefix + info.path, prefix + key):
@@ -234,7 +236,7 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         found = {}
         for info in store.glob(key):
             if maxdepth is None or info.path.count("/") - key.count("/") < maxdepth:
-                entry = self._entry(prefix, info)
+                entry = self._entry(store, prefix, info)
                 found[entry["name"]] = entry
         names = sorted(found)
         return {name: found[name] for name in names} if detail else names
@@ -260,13 +262,17 @@ class RemoteStoreFileSystem(AbstractFileSystem):  # type: ignore[misc]
         if start is None and end is None:
             return store.read_bytes(key)
         start = start or 0
-        if start < 0 or (end is not None and end < 0):
-            size = store.get_file_info(key).size
-            start = max(size + start, 0) if start < 0 else start
-            end = size + end if end is not None and end < 0 else end
-        if end is not None and end <= start:
+        if start >= 0 and end is not None and 0 <= end <= start:
             return b""
         with store.read_seekable(key) as stream:
+            if start < 0 or (end is not None and end < 0):
+                # The size from the stream, not from get_file_info: a store may not know a
+                # file's size before reading it (sql-query reports 0 there).
+                size = stream.seek(0, io.SEEK_END)
+                start = max(size + start, 0) if start < 0 else start
+                end = size + end if end is not None and end < 0 else end
+                if end is not None and end <= start:
+                    return b""
             stream.seek(start)
             return stream.read() if end is None else stream.read(end - start)
 

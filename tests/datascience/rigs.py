@@ -85,10 +85,14 @@ def rig(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Rig:
 
 
 def toml_table(options: dict[str, Any]) -> str:
-    """*options* as the lines of a TOML table (str, bool, int and lists of str)."""
+    """*options* as the lines of a TOML table (str, bool, int, lists of str and tables of
+    str, inline)."""
     lines = []
     for name, value in options.items():
-        if isinstance(value, bool):
+        if isinstance(value, dict):
+            pairs = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items())
+            text = "{ " + pairs + " }"
+        elif isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, int):
             text = str(value)
@@ -105,3 +109,77 @@ def write_config(path: Path, rigged: Rig, *, store: str = "lake", root: str = ""
         f'[backends.b]\n{toml_table(rigged.options)}\n[stores.{store}]\nbackend = "b"\n{root_line}'
     )
     return str(path)
+
+
+#: Where SQLQuery runs: a read-only store whose files are Parquet and CSV exports of queries.
+QUERY_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+SALES = [
+    (2023, "Oslo", 1.0),
+    (2023, "Lima", 2.0),
+    (2024, "Oslo", 3.0),
+    (2024, "Pune", 4.0),
+    (2024, "Lima", 5.0),
+    (2025, "Oslo", 6.0),
+]
+YEARS = (2023, 2024, 2025)
+
+
+@dataclass
+class QueryRig:
+    """A sql-query backend table over a fresh ``sales`` table, the engine URL that reads the
+    same table directly, and the queries by file name."""
+
+    options: dict[str, Any]
+    url: str
+    table: str
+
+    @property
+    def queries(self) -> dict[str, str]:
+        queries: dict[str, str] = self.options["queries"]
+        return queries
+
+
+def query_rig(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> QueryRig:
+    """A fresh ``sales`` table (SQLite file or the session's PostgreSQL) and a sql-query
+    backend exporting it: ``reports/sales.parquet`` and ``.csv`` (every row),
+    ``reports/by_year/YEAR.parquet`` (one query per year)."""
+    import sqlalchemy as sa
+
+    table = f"sales_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shop.db'}"
+    else:
+        url = request.getfixturevalue("postgres").url()
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                f"CREATE TABLE {table} (year INTEGER, city TEXT, value DOUBLE PRECISION)"
+            )
+            connection.execute(
+                sa.text(f"INSERT INTO {table} VALUES (:y, :c, :v)"),
+                [{"y": y, "c": c, "v": v} for y, c, v in SALES],
+            )
+    finally:
+        engine.dispose()
+    every = f"SELECT year, city, value FROM {table} ORDER BY value"
+    queries = {"reports/sales.parquet": every, "reports/sales.csv": every}
+    for year in YEARS:
+        queries[f"reports/by_year/{year}.parquet"] = (
+            f"SELECT year, city, value FROM {table} WHERE year = {year} ORDER BY value"
+        )
+    return QueryRig({"type": "sql-query", "url": url, "queries": queries}, url, table)
+
+
+def read_sql(rigged: QueryRig, file: str) -> Any:
+    """pandas reading *file*'s query directly through SQLAlchemy: what the export must hold."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(rigged.url)
+    try:
+        with engine.connect() as connection:
+            return pd.read_sql(sa.text(rigged.queries[file]), connection)
+    finally:
+        engine.dispose()

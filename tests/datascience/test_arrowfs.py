@@ -1,6 +1,7 @@
 """DS-020..DS-022: the pyarrow.fs filesystem over every writable backend (local, memory,
 Azurite, the HNS emulator, MiniStack S3, sshd, an SQLite file, PostgreSQL), and reading
-over HTTP (nginx): Hive-partitioned datasets, pq.read_table and pq.ParquetFile."""
+over HTTP (nginx) and SQL query exports (sql-query): Hive-partitioned datasets,
+pq.read_table and pq.ParquetFile."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
@@ -21,7 +23,7 @@ from remote_store.config import RegistryConfig
 from remote_store.errors import CapabilityNotSupported
 from remote_store.registry import Registry
 from remote_store.store import Store
-from tests.datascience.rigs import WRITABLE, rig
+from tests.datascience.rigs import QUERY_KINDS, WRITABLE, query_rig, read_sql, rig
 from tests.http_support import WebServer
 
 TABLE = pa.table(
@@ -147,3 +149,42 @@ def test_ds_020_reads_a_hive_dataset_over_http(nginx: WebServer, tmp_path: Path)
             assert pq.ParquetFile(handle).metadata.num_rows == 2
         with pytest.raises(CapabilityNotSupported):
             pq.write_table(TABLE, "t.parquet", filesystem=fs)
+
+
+@pytest.mark.parametrize("kind", QUERY_KINDS)
+def test_ds_021_sql_query_files_through_pyarrow(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """SQLQuery is read-only: pq.read_table, pq.ParquetFile's row groups and a dataset over
+    a folder of query files give the rows of the SQL read directly; sizes are unknown
+    (None, not 0); a write is refused."""
+    queried = query_rig(kind, request, tmp_path)
+    queried.options["batch_rows"] = 2  # one row group per batch (SQLAlchemy path)
+    config = RegistryConfig.from_dict(
+        {"backends": {"q": queried.options}, "stores": {"db": {"backend": "q"}}}
+    )
+    expected = read_sql(queried, "reports/sales.parquet")
+    with Registry(config) as registry:
+        fs = arrow_filesystem(registry.get_store("db"))
+        table = pq.read_table("reports/sales.parquet", filesystem=fs, columns=["city", "value"])
+        assert table.to_pydict() == {
+            "city": expected["city"].tolist(),
+            "value": expected["value"].tolist(),
+        }
+        with fs.open_input_file("reports/sales.parquet") as handle:
+            parquet = pq.ParquetFile(handle)
+            groups = parquet.metadata.num_row_groups
+            assert groups == (3 if kind == "sqlite" else 1)  # ADBC batches by bytes
+            last = parquet.read_row_group(groups - 1, columns=["value"]).column(0).to_pylist()
+            assert last == expected["value"].tolist()[-len(last) :]
+        info = fs.get_file_info("reports/sales.parquet")
+        assert info.type == pafs.FileType.File and info.size is None
+        dataset = ds.dataset("reports/by_year", filesystem=fs, format="parquet")
+        assert len(dataset.files) == 3 and dataset.count_rows() == len(expected)
+        got = dataset.to_table(filter=ds.field("value") > 2.5).to_pandas()
+        wanted = expected[expected.value > 2.5].reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            got.sort_values("value").reset_index(drop=True), wanted, check_dtype=False
+        )
+        with pytest.raises(CapabilityNotSupported):
+            pq.write_table(TABLE, "reports/new.parquet", filesystem=fs)

@@ -1,11 +1,13 @@
 """DS-030: dask.distributed with worker processes reads and writes rstore:// on every
 backend that can be shared between processes (Azurite, the HNS emulator, MiniStack S3,
-sshd, an SQLite file, PostgreSQL; nginx HTTP read-only); the workers resolve the
-configuration's ${VAR} from their own environment. One cluster serves the whole module."""
+sshd, an SQLite file, PostgreSQL; read-only: nginx HTTP and sql-query exports); the
+workers resolve the configuration's ${VAR} from their own environment. One cluster serves
+the whole module."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,10 @@ import distributed
 import pandas as pd
 import pytest
 
+from remote_store.errors import CapabilityNotSupported
 from remote_store.fsspec import RemoteStoreFileSystem
-from tests.datascience.rigs import rig, write_config
+from tests.datascience import workers
+from tests.datascience.rigs import QUERY_KINDS, YEARS, query_rig, read_sql, rig, write_config
 from tests.http_support import WebServer
 from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
@@ -145,3 +149,57 @@ def test_ds_030_read_csv_over_a_glob_on_http(client: Any, nginx: WebServer, tmp_
     assert frame.npartitions == 3
     got = frame.compute(scheduler=client).sort_values("value").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, FRAME, check_dtype=False)
+
+
+@pytest.mark.parametrize("kind", QUERY_KINDS)
+def test_ds_030_read_parquet_over_sql_query_files(
+    client: Any, kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """SQLQuery: the workers rebuild the store from backend options and read the query
+    files; the rows are those of the SQL read directly. Every statement a worker sends is a
+    query of a file it was asked to read (SQLite: with its type probe), each run once: no
+    ping, no other query, nothing written; the client runs only the first file's query
+    (dask reads its schema). CSV needs blocksize=None (the size is unknown: dask says so),
+    and a write is refused on the workers with CapabilityNotSupported."""
+    queried = query_rig(kind, request, tmp_path)
+    options = {name: value for name, value in queried.options.items() if name != "type"}
+    options["driver"] = "sqlalchemy"  # the statements are recorded through SQLAlchemy
+    storage = {"backend": "sql-query", "options": options}
+    client.run(workers.record_statements)
+    workers.record_statements()  # and here: planning may read footers
+    try:
+        frame = dd.read_parquet("rstore://reports/by_year/*.parquet", storage_options=storage)
+        assert frame.npartitions == len(YEARS)
+        got = frame.compute(scheduler=client).sort_values("value").reset_index(drop=True)
+        planned = workers.recorded_statements()
+        on_workers = client.run(workers.recorded_statements)
+    finally:
+        workers.stop_recording()
+        client.run(workers.stop_recording)
+    expected = read_sql(queried, "reports/sales.parquet")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)  # dask: Arrow strings
+
+    queries = [queried.queries[f"reports/by_year/{year}.parquet"] for year in YEARS]
+    # The client reads the first file's schema (dask opens it twice: two runs), no other.
+    assert 1 <= planned.count(queries[0]) <= 2
+    assert not set(planned) & set(queries[1:])
+    assert len(on_workers) == 2
+    sent = [statement for statements in on_workers.values() for statement in statements]
+    assert sorted(s for s in sent if s in queries) == sorted(queries)  # once each
+    probes = [s for s in sent if s not in queries]
+    if kind == "sqlite":  # the declared types, through a temporary view of the query
+        assert sorted(re.sub(r"_remote_store_\w+", "V", s) for s in probes) == sorted(
+            [f'CREATE TEMP VIEW "V" AS {q}' for q in queries]
+            + ['DROP VIEW "V"', 'PRAGMA table_info("V")'] * len(YEARS)
+        )
+    else:
+        assert probes == []
+    csv = dd.read_csv("rstore://reports/sales.csv", storage_options=storage, blocksize=None)
+    got = csv.compute(scheduler=client)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    with pytest.raises(ValueError, match="blocksize=None"):
+        dd.read_csv("rstore://reports/sales.csv", storage_options=storage)
+    with pytest.raises(CapabilityNotSupported):
+        dd.from_pandas(FRAME, npartitions=2).to_parquet(
+            "rstore://reports/out", storage_options=storage, compute_kwargs={"scheduler": client}
+        )

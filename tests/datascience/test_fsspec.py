@@ -1,6 +1,7 @@
 """DS-010..DS-016: the rstore:// fsspec filesystem, through pandas and directly, on every
 writable backend (local, memory in-process, Azurite, the HNS emulator, MiniStack S3, sshd,
-an SQLite file, PostgreSQL) and read-only on nginx (HTTP)."""
+an SQLite file, PostgreSQL), read-only on nginx (HTTP), and on SQL query exports (sql-query
+on an SQLite file and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,18 @@ from remote_store.fsspec import RemoteStoreFileSystem
 from remote_store.proxy import ProxyStore
 from remote_store.store import Store
 from tests.datascience import workers
-from tests.datascience.rigs import VARIABLES, WRITABLE, Rig, rig, write_config
+from tests.datascience.rigs import (
+    QUERY_KINDS,
+    VARIABLES,
+    WRITABLE,
+    YEARS,
+    QueryRig,
+    Rig,
+    query_rig,
+    read_sql,
+    rig,
+    write_config,
+)
 from tests.http_support import WebServer
 
 
@@ -247,3 +259,73 @@ def test_ds_015_pandas_reads_and_fsspec_lists_over_http(
         fs.pipe_file("web/new.csv", b"x")
     payload = pickle.dumps(fs)
     assert spawned.submit(workers.fs_cat, payload, "web/t.csv", {}).result().startswith(b"city")
+
+
+@pytest.fixture(params=QUERY_KINDS)
+def queried(request: pytest.FixtureRequest, tmp_path: Path) -> QueryRig:
+    return query_rig(request.param, request, tmp_path)
+
+
+def test_ds_015_sql_query_files_through_pandas_and_fsspec(
+    queried: QueryRig, tmp_path: Path, spawned: ProcessPoolExecutor
+) -> None:
+    """SQLQuery is read-only: pandas reads its query files through a configuration and
+    through backend options (DS-017), the same rows as the SQL read directly; fsspec lists,
+    globs, reads ranges (from the end too: its size is unknown, not 0) and seeks; every
+    write is refused with CapabilityNotSupported; the filesystem pickles."""
+    config = write_config(tmp_path / "remote-store.toml", Rig("sql-query", queried.options))
+    storage: dict[str, Any] = {"config": config}
+    expected = read_sql(queried, "reports/sales.parquet")
+    workers.record_statements()  # SQLAlchemy's statements (PostgreSQL reads through ADBC)
+    try:
+        got = pd.read_parquet("rstore://lake/reports/sales.parquet", storage_options=storage)
+        runs = workers.recorded_statements().count(queried.queries["reports/sales.parquet"])
+    finally:
+        workers.stop_recording()
+    assert runs <= 2 and (runs > 0 or "postgresql" in queried.url)  # schema, then data
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)  # PostgreSQL: int32
+    got = pd.read_csv("rstore://lake/reports/sales.csv", storage_options=storage)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    options = {name: value for name, value in queried.options.items() if name != "type"}
+    by_options = {"backend": "sql-query", "options": options}
+    got = pd.read_parquet("rstore://reports/by_year/2024.parquet", storage_options=by_options)
+    expected_2024 = read_sql(queried, "reports/by_year/2024.parquet")
+    pd.testing.assert_frame_equal(got, expected_2024, check_dtype=False)
+
+    fs = RemoteStoreFileSystem(config=config)
+    assert fs.ls("rstore://lake/reports", detail=False) == [
+        "lake/reports/by_year",
+        "lake/reports/sales.csv",
+        "lake/reports/sales.parquet",
+    ]
+    assert fs.info("lake/reports/sales.csv") | {"size": None} == fs.info("lake/reports/sales.csv")
+    assert fs.info("lake/reports/by_year")["type"] == "directory"
+    years = [f"lake/reports/by_year/{year}.parquet" for year in YEARS]
+    assert fs.find("lake/reports/by_year") == years
+    assert fs.glob("lake/reports/**/*.parquet") == [*years, "lake/reports/sales.parquet"]
+    assert fs.glob("lake/reports/by_year/202[45].parquet") == years[1:]
+    whole = fs.cat_file("lake/reports/sales.csv")
+    assert whole.startswith(b'"year","city","value"\n') and whole.count(b"\n") == 7
+    assert fs.cat_file("lake/reports/sales.csv", start=6, end=12) == whole[6:12]
+    assert fs.cat_file("lake/reports/sales.csv", start=-9) == whole[-9:]
+    assert fs.cat_file("lake/reports/sales.csv", start=3, end=-4) == whole[3:-4]
+    with fs.open("lake/reports/sales.parquet", "rb") as stream:
+        assert stream.seekable()
+        stream.seek(-4, os.SEEK_END)
+        assert stream.read(4) == b"PAR1"
+        stream.seek(0)
+        assert stream.read(4) == b"PAR1"
+    with pytest.raises(FileNotFoundError):
+        fs.cat("lake/reports/nope.parquet")
+    for write in (
+        lambda: fs.pipe_file("lake/reports/new.csv", b"x"),
+        lambda: fs.open("lake/reports/new.csv", "wb"),
+        lambda: fs.rm_file("lake/reports/sales.csv"),
+        lambda: fs.mv("lake/reports/sales.csv", "lake/reports/moved.csv"),
+        lambda: expected.to_parquet("rstore://lake/reports/new.parquet", storage_options=storage),
+    ):
+        with pytest.raises(CapabilityNotSupported):
+            write()
+    assert fs.cat("lake/reports/sales.csv") == whole
+    payload = pickle.dumps(fs)
+    assert spawned.submit(workers.fs_cat, payload, "lake/reports/sales.csv", {}).result() == whole

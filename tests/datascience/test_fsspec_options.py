@@ -76,6 +76,25 @@ def test_ds_017_literal_credentials_travel_as_secrets(tmp_path: Path) -> None:
     assert "pw" not in repr(fs)
 
 
+def test_ds_017_a_placeholder_travels_even_after_an_equal_literal_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process's configurations share a registry when equal; one whose password came
+    from ``${VAR}`` must still pickle as its template, not as an earlier literal twin."""
+    monkeypatch.setenv("DS_PG_PASSWORD", "pw-from-env-7f3a")
+    queries = {"q.csv": "SELECT 1 AS one"}
+    url = "postgresql+psycopg://u:{}@127.0.0.1:9/db"  # never reached: nothing runs here
+    literal = RemoteStoreFileSystem(
+        backend="sql-query", options={"url": url.format("pw-from-env-7f3a"), "queries": queries}
+    )
+    templated = RemoteStoreFileSystem(
+        backend="sql-query", options={"url": url.format("${DS_PG_PASSWORD}"), "queries": queries}
+    )
+    for payload in (pickle.dumps(templated), pickle.dumps(templated._store)):
+        assert b"${DS_PG_PASSWORD}" in payload and b"pw-from-env-7f3a" not in payload
+    assert b"pw-from-env-7f3a" in pickle.dumps(literal)  # by value: it was given literally
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

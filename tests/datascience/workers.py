@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from typing import Any
 
 from remote_store.registry import Registry
 from remote_store.store import Store
@@ -57,3 +58,33 @@ def backend_read(payload: bytes, path: str, env: dict[str, str]) -> bytes:
     backend = pickle.loads(payload)
     with Store(backend) as store:
         return store.read_bytes(path)
+
+
+#: The statements SQLAlchemy engines of this process sent since `record_statements`.
+STATEMENTS: list[str] = []
+
+
+def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    STATEMENTS.append(statement)
+
+
+def record_statements() -> None:
+    """Record every statement any SQLAlchemy engine of this process sends from now on
+    (engines a worker builds later included)."""
+    import sqlalchemy as sa
+
+    if not sa.event.contains(sa.engine.Engine, "before_cursor_execute", _record):
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", _record)
+    STATEMENTS.clear()
+
+
+def recorded_statements() -> list[str]:
+    return list(STATEMENTS)
+
+
+def stop_recording() -> None:
+    import sqlalchemy as sa
+
+    if sa.event.contains(sa.engine.Engine, "before_cursor_execute", _record):
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", _record)
+    STATEMENTS.clear()

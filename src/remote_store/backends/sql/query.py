@@ -52,6 +52,8 @@ class SQLQueryBackend(Backend):
     """
 
     name: ClassVar[str] = "sql-query"
+    #: ``size`` is 0 until the query has run: fsspec and PyArrow report the size as unknown.
+    file_sizes_known: ClassVar[bool] = False
     supported_capabilities: ClassVar[CapabilitySet] = CapabilitySet(
         {
             Capability.READ,

@@ -122,6 +122,17 @@ def test_cfg_002_options_are_read_only_copies() -> None:
         config.options["base_path"] = "/y"  # type: ignore[index]
 
 
+def test_cfg_002_a_url_with_a_password_becomes_a_secret() -> None:
+    """A database URL that holds its password is a credential: wrapped in `Secret`, never
+    shown; one without a password stays a str."""
+    config = BackendConfig(type="sql-blob", options={"url": "postgresql://app:hunter2@db/x"})
+    assert isinstance(config.options["url"], Secret)
+    assert config.options["url"].reveal() == "postgresql://app:hunter2@db/x"
+    assert "hunter2" not in repr(config)
+    plain = BackendConfig(type="sql-blob", options={"url": "sqlite:///files.db"})
+    assert plain.options["url"] == "sqlite:///files.db"
+
+
 def test_cfg_002_retry_table_becomes_retry_policy() -> None:
     config = BackendConfig(type="azure", options={"retry": {"attempts": 5, "jitter": False}})
     assert config.options["retry"] == RetryPolicy(attempts=5, jitter=False)

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 from remote_store import paths
 from remote_store._placeholders import escape, resolve_env
@@ -320,10 +321,19 @@ def _freeze_options(options: object) -> Mapping[str, Any]:
             raise ConfigError("'type' names the backend type and cannot be an option")
         if isinstance(value, str) and _normalized(key) in _CREDENTIAL_NAMES:
             value = Secret(value)
+        elif key == "url" and isinstance(value, str) and _has_password(value):
+            value = Secret(value)  # a database URL with its password in it
         elif key == "retry" and isinstance(value, Mapping):
             value = RetryPolicy.from_dict(value)
         frozen[key] = value
     return FrozenMap(frozen)
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
 
 
 def _named(items: object, where: str, kind: type[_T]) -> dict[str, _T]:

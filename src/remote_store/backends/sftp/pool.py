@@ -106,7 +106,8 @@ def connection_failed(error: BaseException) -> bool:
     answer or the library's own checks."""
     if isinstance(error, StatusError | RemoteStoreError | paramiko.AuthenticationException):
         return isinstance(error, BackendUnavailable) and error.retryable
-    return isinstance(error, EOFError | paramiko.SSHException | OSError)
+    # SFTPError: a garbled packet, as read from the remains of a cut connection.
+    return isinstance(error, EOFError | paramiko.SSHException | OSError | SFTPError)
 
 
 def _extensions(data: bytes) -> dict[str, bytes]:

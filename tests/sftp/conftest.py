@@ -113,10 +113,11 @@ def lose_answer(
     matches: Callable[[int, tuple[Any, ...]], bool],
     *,
     performed: bool = True,
+    refused: bool = False,
     then: Callable[[], object] | None = None,
 ) -> list[tuple[int, tuple[Any, ...]]]:
     """The first request for which ``matches(packet_type, args)`` holds (and which the
-    server does not refuse) loses its answer
+    server does not refuse, unless *refused*) loses its answer
     with the connection: with *performed*, the server really carries it out and answers
     (the answer is read and dropped), else it is never sent; then *proxy* cuts the link
     and the caller sees the `EOFError` paramiko raises for a lost answer (once the
@@ -134,8 +135,9 @@ def lose_answer(
             try:
                 self._read_response(number)  # the server did it; the answer goes nowhere
             except StatusError:
-                hit.pop()  # refused (a missing folder, say): the next one is the one
-                raise
+                if not refused:
+                    hit.pop()  # refused (a missing folder, say): the next one is the one
+                    raise
         proxy.cut()
         transport = self.get_channel().get_transport()  # type: ignore[union-attr]
         while transport.is_active():

@@ -1,7 +1,8 @@
 """SFTP-044..SFTP-049: copies and moves survive a dropped connection. A copy is settled and
 sent again like a write; a move whose answer was lost is reconciled on a new connection
-(landed, send again, or BackendUnavailable naming what is uncertain). Each is tested
-through the real sshd with the relay cut at the moment that matters."""
+(landed, send again, or BackendUnavailable naming what is uncertain); a create-only
+write whose claim lost an answer recognises the claim as its own. Each is tested through
+the real sshd with the relay cut at the moment that matters (`lose_answer`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from paramiko.sftp import CMD_EXTENDED, CMD_RENAME, CMD_STAT, CMD_WRITE
+from paramiko.sftp import CMD_EXTENDED, CMD_FSETSTAT, CMD_OPEN, CMD_RENAME, CMD_STAT, CMD_WRITE
 
 from remote_store.backends.sftp import SFTPBackend
-from remote_store.backends.sftp.upload import COPY_DATA, POSIX_RENAME
-from remote_store.errors import BackendUnavailable
+from remote_store.backends.sftp.upload import COPY_DATA, HARDLINK, POSIX_RENAME, TEMP_PREFIX
+from remote_store.errors import AlreadyExists, BackendUnavailable
 from tests.sftp.conftest import extended, lose_answer, sent_since, sent_so_far, through
 from tests.sftp.relay import Relay
 from tests.sftp_support import Sshd
@@ -89,7 +90,8 @@ def test_a_copy_whose_rename_landed_before_the_drop_returns(
     cut.copy("src.bin", "dst.bin")
     sent = sent_since(cut, before)
     assert hit and relay.accepted == 2
-    assert sent[CMD_WRITE] == 0 and sent[CMD_EXTENDED] == 2  # one copy-data, one rename
+    assert sent[CMD_WRITE] == 0
+    assert sent[CMD_EXTENDED] == 3  # the claim's hardlink, copy-data, posix-rename: once
     assert cut.read_bytes("dst.bin") == b"c" * MIB
     assert _on_disk(_base(cut)) == ["dst.bin", "src.bin"]
 
@@ -223,3 +225,74 @@ def test_without_posix_rename_a_lost_replace_step_is_settled(
     assert hit and relay.accepted == 2
     assert cut.read_bytes("dst.bin") == b"new!"
     assert _on_disk(_base(cut)) == ["dst.bin"]
+
+
+# ---------------------------------------------------------------- the claim's own requests
+
+
+def _claim_request(kind: str, backend: SFTPBackend) -> Callable[[int, tuple[Any, ...]], bool]:
+    """The claim's OPEN of its hidden file, its FSETSTAT (the marker), or its hardlink."""
+    if kind == "open":
+        # The first exclusive OPEN of a hidden name in a write is the claim's.
+        return lambda t, args: t == CMD_OPEN and TEMP_PREFIX.encode() in args[0]
+    if kind == "fsetstat":
+        return lambda t, args: t == CMD_FSETSTAT
+    return extended(HARDLINK)
+
+
+@pytest.mark.parametrize("performed", [True, False])
+@pytest.mark.parametrize("kind", ["open", "fsetstat", "hardlink"])
+def test_a_claim_whose_answer_was_lost_is_recognised_as_this_calls_own(
+    cut: SFTPBackend,
+    relay: Relay,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    performed: bool,
+) -> None:
+    """SFTP-048: the link drops at the claim's own OPEN, FSETSTAT or hardlink, after the
+    server did it or before it got it. The claim is made on a hidden name of this call's
+    and marked before it is linked to the name, so on a new connection whatever of it
+    exists is recognised as this write's and removed, and the write sent again returns
+    (it does not meet its own claim as AlreadyExists); nothing else is left."""
+    cut.write("warm.txt", b"w")
+    hit = lose_answer(monkeypatch, relay, _claim_request(kind, cut), performed=performed)
+    result = cut.write("dir/new.bin", b"n" * MIB)
+    assert hit and relay.accepted == 2 and result.size == MIB
+    assert cut.read_bytes("dir/new.bin") == b"n" * MIB
+    assert _on_disk(_base(cut)) == ["dir/new.bin", "warm.txt"]
+
+
+def test_another_writers_claim_is_not_taken_for_ours(
+    cut: SFTPBackend, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SFTP-048: another writer's empty file (unmarked, as a claim in progress looks) has
+    the name; the server refuses our claim's hardlink and that answer is lost with the
+    link. On the new connection the other file is not taken for our claim: it stays, our
+    hidden file goes, and the write sent again raises AlreadyExists."""
+    base = _base(cut)
+    cut.write("warm.txt", b"w")
+    (base / "taken.bin").write_bytes(b"")
+    hit = lose_answer(monkeypatch, relay, extended(HARDLINK), refused=True)
+    with pytest.raises(AlreadyExists):
+        cut.write("taken.bin", b"mine")
+    assert hit and relay.accepted == 2
+    assert (base / "taken.bin").read_bytes() == b""
+    assert _on_disk(base) == ["taken.bin", "warm.txt"]
+
+
+def test_without_hardlink_a_claim_lost_before_its_marker_stays(
+    cut: SFTPBackend, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SFTP-049 (the known limit): a server without hardlink@openssh.com gets the claim by
+    the exclusive OPEN of the name itself. If that OPEN's answer is lost, the empty file
+    it made carries no marker and cannot be told from another writer's: it is left, and
+    the write sent again raises AlreadyExists. No content is lost or left."""
+    cut._pool.withhold(HARDLINK)
+    cut.write("warm.txt", b"w")
+    target = cut._files.path("new.bin").encode()
+    hit = lose_answer(monkeypatch, relay, lambda t, args: t == CMD_OPEN and args[0] == target)
+    with pytest.raises(AlreadyExists):
+        cut.write("new.bin", b"content")
+    assert hit and relay.accepted == 2
+    assert (_base(cut) / "new.bin").read_bytes() == b""
+    assert _on_disk(_base(cut)) == ["new.bin", "warm.txt"]

@@ -44,6 +44,7 @@ PIECE = 32 * 1024
 DEPTH = 64
 POSIX_RENAME = "posix-rename@openssh.com"
 COPY_DATA = "copy-data"
+HARDLINK = "hardlink@openssh.com"
 #: Replacing without posix-rename: how often to try when other writers keep interfering.
 _SWAP_TRIES = 5
 

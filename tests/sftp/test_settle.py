@@ -6,6 +6,7 @@ the real sshd with the relay cut at the moment that matters (`lose_answer`)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -201,6 +202,25 @@ def test_a_move_that_cannot_be_told_raises_and_removes_nothing(
     assert cut.read_bytes("dst.bin") == b"first" * 1000
     assert cut.read_bytes("src.bin") == b"second"
     assert _on_disk(base) == ["dst.bin", "src.bin"]
+
+
+def test_a_move_between_files_that_look_alike_is_not_guessed(
+    cut: SFTPBackend, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SFTP-046: the source and the destination had the same size and mtime (what SFTP v3
+    shows of a file), and the replacing rename's answer was lost before it reached the
+    server. Had it landed, a newcomer of that same look at the source would look the same,
+    so the move is not guessed at: BackendUnavailable, not retryable; both files stay."""
+    base = _base(cut)
+    cut.write("src.bin", b"12345")
+    cut.write("dst.bin", b"abcde")
+    for name in ("src.bin", "dst.bin"):
+        os.utime(base / name, (1_700_000_000, 1_700_000_000))
+    hit = lose_answer(monkeypatch, relay, extended(POSIX_RENAME), performed=False)
+    with pytest.raises(BackendUnavailable) as caught:
+        cut.move("src.bin", "dst.bin", overwrite=True)
+    assert hit and not caught.value.retryable
+    assert cut.read_bytes("src.bin") == b"12345" and cut.read_bytes("dst.bin") == b"abcde"
 
 
 @pytest.mark.parametrize("performed", [False, True])

@@ -272,23 +272,28 @@ def tidy(pool: Pool, session: Session) -> None:
 
 def _postpone(pool: Pool, attempt: Attempt, failure: Exception) -> None:
     attempt.tidy_tries += 1
+    left = [name for name in (attempt.temp, attempt.claim_temp, *attempt.aside) if name]
+    claim = " and the empty file at its name" if attempt.claim is not None else ""
     if attempt.tidy_tries > _TIDY_TRIES:
         log.warning(
-            "SFTP: giving up cleaning up after a failed write of %r (%s): remove %r%s by hand",
+            "SFTP: giving up cleaning up after a failed write of %r (%s): remove %s%s by hand%s",
             attempt.key,
             type(failure).__name__,
-            attempt.temp,
-            " and the empty file at its name" if attempt.claim is not None else "",
+            ", ".join(n for n in left if n not in attempt.aside) or "nothing hidden",
+            claim,
+            f"; the old file moved aside to {', '.join(attempt.aside)} belongs at that name"
+            if attempt.aside
+            else "",
         )
         return
     pool.leftovers.append(attempt)
     log.warning(
-        "SFTP: could not yet clean up after a failed write of %r (%s); its hidden temporary "
-        "file %r%s is removed after the next successful connection",
+        "SFTP: could not yet clean up after a failed write of %r (%s); its hidden files "
+        "%s%s are seen to after the next successful connection",
         attempt.key,
         type(failure).__name__,
-        attempt.temp,
-        " and its claim (an empty file)" if attempt.claim is not None else "",
+        ", ".join(left) or "(none)",
+        claim,
     )
 
 

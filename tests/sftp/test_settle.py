@@ -13,14 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from paramiko.sftp import CMD_EXTENDED, CMD_FSETSTAT, CMD_OPEN, CMD_RENAME, CMD_STAT, CMD_WRITE
+from paramiko.sftp import (
+    CMD_EXTENDED,
+    CMD_FSETSTAT,
+    CMD_OPEN,
+    CMD_REMOVE,
+    CMD_RENAME,
+    CMD_STAT,
+    CMD_WRITE,
+)
 
 from remote_store.backends.sftp import SFTPBackend
 from remote_store.backends.sftp.upload import COPY_DATA, HARDLINK, POSIX_RENAME, TEMP_PREFIX
 from remote_store.errors import AlreadyExists, BackendUnavailable
 from tests.sftp.conftest import extended, lose_answer, sent_since, sent_so_far, through
 from tests.sftp.relay import Relay
-from tests.sftp_support import Sshd
+from tests.sftp_support import Sshd, run_sshd
 
 pytestmark = pytest.mark.sftp
 
@@ -316,3 +324,26 @@ def test_without_hardlink_a_claim_lost_before_its_marker_stays(
     assert hit and relay.accepted == 2
     assert (_base(cut) / "new.bin").read_bytes() == b""
     assert _on_disk(_base(cut)) == ["new.bin", "warm.txt"]
+
+
+def test_a_server_without_hardlink_gets_the_claim_in_place(tmp_path: Path) -> None:
+    """SFTP-049: an sshd whose sftp-server does not offer hardlink@openssh.com (``-P
+    hardlink``: it neither announces nor serves it): a create-only write claims the name
+    by the exclusive OPEN of the name itself (OPEN, FSETSTAT, CLOSE; no link, no REMOVE)
+    and succeeds; a second one raises AlreadyExists; no hidden file is left."""
+    with run_sshd(tmp_path / "sshd", sftp_flags="-P hardlink") as server:
+        backend = server.backend()
+        try:
+            backend.write("warm.txt", b"w")
+            assert HARDLINK not in (backend._pool.extensions or {})
+            before = sent_so_far(backend)
+            backend.write("a.txt", b"a")
+            sent = sent_since(backend, before)
+            assert sent[CMD_EXTENDED] == 1  # the posix-rename over the claim
+            assert sent[CMD_OPEN] == 2 and sent[CMD_FSETSTAT] == 1 and sent[CMD_REMOVE] == 0
+            with pytest.raises(AlreadyExists):
+                backend.write("a.txt", b"again")
+            assert backend.read_bytes("a.txt") == b"a"
+            assert _on_disk(_base(backend)) == ["a.txt", "warm.txt"]
+        finally:
+            backend.close()

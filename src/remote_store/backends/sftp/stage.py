@@ -125,7 +125,9 @@ def _claim(session: Session, attempt: Attempt) -> None:
         if code == SFTP_OK:
             return
         if code in (SFTP_PERMISSION_DENIED, SFTP_OP_UNSUPPORTED):
-            # The OPEN beside it was allowed: this filesystem has no hard links (EPERM).
+            # The OPEN beside it was allowed: this filesystem has no hard links (EPERM), or
+            # the server refuses the extension (sftp-server -P). This session stops asking.
+            session.extensions.pop(upload.HARDLINK, None)
             _claim_in_place(session, attempt)
             return
         # FAILURE (EEXIST, or a folder): the STAT is on the error path only, to say which.

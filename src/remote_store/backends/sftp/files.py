@@ -372,7 +372,7 @@ def _remove_tree(session: Session, folder: str) -> None:
 
 
 def _again() -> bool:
-    """A copy's source is on the server: nothing to put back before sending it again."""
+    """A copy or a move works on what is on the server: nothing to put back first."""
     return True
 
 

@@ -144,9 +144,10 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @contextmanager
-def run_sshd(location: Path) -> Iterator[Sshd]:
+def run_sshd(location: Path, sftp_flags: str = "") -> Iterator[Sshd]:
     """Start sshd with a config, keys and data folder in *location*; stop it by PID. Fails
-    (never skips) when sshd is not installed."""
+    (never skips) when sshd is not installed. *sftp_flags* go to ``internal-sftp`` (as
+    ``-P hardlink``, which makes it neither announce nor serve hardlink@openssh.com)."""
     if not os.access(SSHD, os.X_OK):
         pytest.fail(f"{SSHD} is missing: run `bash scripts/install-debian.sh` (openssh-server)")
     if os.geteuid() == 0 and not PRIVSEP_DIR.is_dir():
@@ -184,7 +185,7 @@ def run_sshd(location: Path) -> Iterator[Sshd]:
                 "MaxSessions 10",
                 "MaxStartups 100",
                 "LogLevel ERROR",
-                "Subsystem sftp internal-sftp",
+                f"Subsystem sftp internal-sftp {sftp_flags}".rstrip(),
                 "",
             ]
         )

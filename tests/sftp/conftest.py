@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paramiko.sftp import CMD_EXTENDED
 
 from remote_store.backends.sftp import SFTPBackend
+from remote_store.backends.sftp.pool import Session, StatusError
 from remote_store.errors import AlreadyExists
 from tests.sftp.relay import Relay
 from tests.sftp_support import Account, Sshd, run_sshd, throwaway_user
@@ -102,3 +105,51 @@ def race_create_only(
         winners = [w for w in outcomes if w >= 0]
         assert len(winners) == 1, outcomes
         assert backend.read_bytes(name) == content(winners[0])
+
+
+def lose_answer(
+    monkeypatch: pytest.MonkeyPatch,
+    proxy: Relay,
+    matches: Callable[[int, tuple[Any, ...]], bool],
+    *,
+    performed: bool = True,
+    refused: bool = False,
+    then: Callable[[], object] | None = None,
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """The first request for which ``matches(packet_type, args)`` holds (and which the
+    server does not refuse, unless *refused*) loses its answer
+    with the connection: with *performed*, the server really carries it out and answers
+    (the answer is read and dropped), else it is never sent; then *proxy* cuts the link
+    and the caller sees the `EOFError` paramiko raises for a lost answer (once the
+    transport noticed), after ``then()`` (what another client does meanwhile). Returns
+    the list that records the request it hit."""
+    real = Session._async_request
+    hit: list[tuple[int, tuple[Any, ...]]] = []
+
+    def request(self: Session, fileobj: Any, t: int, *args: Any) -> int:
+        if hit or not matches(t, args):
+            return real(self, fileobj, t, *args)
+        hit.append((t, args))
+        if performed:
+            number = real(self, type(None), t, *args)
+            try:
+                self._read_response(number)  # the server did it; the answer goes nowhere
+            except StatusError:
+                if not refused:
+                    hit.pop()  # refused (a missing folder, say): the next one is the one
+                    raise
+        proxy.cut()
+        transport = self.get_channel().get_transport()  # type: ignore[union-attr]
+        while transport.is_active():
+            time.sleep(0.01)
+        if then is not None:
+            then()
+        raise EOFError("the connection closed before the answer")
+
+    monkeypatch.setattr(Session, "_async_request", request)
+    return hit
+
+
+def extended(name: str) -> Callable[[int, tuple[Any, ...]], bool]:
+    """Matches the SFTP extension request *name* (for `lose_answer`)."""
+    return lambda t, args: t == CMD_EXTENDED and args[:1] == (name,)

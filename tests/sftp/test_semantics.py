@@ -51,10 +51,11 @@ def _base(backend: SFTPBackend) -> Path:
 
 
 def test_create_only_write_sends_no_stat(backend: SFTPBackend) -> None:
-    """SFTP-001: overwrite=False is an exclusive create of the name, with no stat first:
-    OPEN (the name, CREAT|EXCL: the claim), FSETSTAT (its marker), CLOSE, OPEN (temp),
-    WRITEs, FSTAT, CLOSE, posix-rename over the claim. A loser (the name exists) sends one
-    OPEN, then the STAT that says why, and no content."""
+    """SFTP-001: overwrite=False claims the name with no stat first: OPEN (a hidden file,
+    CREAT|EXCL), FSETSTAT (its marker) + CLOSE, hardlink@openssh.com to the name (the
+    decision) + REMOVE of the hidden name; then OPEN (temp), WRITEs, FSTAT, CLOSE,
+    posix-rename over the claim. A loser (the name exists) sends no content: its refused
+    link is followed by the STAT that says why."""
     backend.write("warm.txt", b"w")  # connected; the folder exists
     before = sent_so_far(backend)
     backend.write("new.txt", b"x" * 100_000)
@@ -62,14 +63,18 @@ def test_create_only_write_sends_no_stat(backend: SFTPBackend) -> None:
     assert sent[CMD_STAT] == sent[CMD_LSTAT] == 0
     assert sent[CMD_OPEN] == 2
     assert sent[CMD_WRITE] == 4  # 32 KiB each
-    assert sent[CMD_EXTENDED] == 1 and sent[CMD_RENAME] == 0
+    assert sent[CMD_EXTENDED] == 2 and sent[CMD_RENAME] == 0  # hardlink, posix-rename
     assert sent[CMD_FSETSTAT] == 1 and sent[CMD_CLOSE] == 2 and sent[CMD_FSTAT] == 1
-    assert sum(sent.values()) == 11
+    assert sent[CMD_REMOVE] == 1
+    assert sum(sent.values()) == 13
     before = sent_so_far(backend)
     with pytest.raises(AlreadyExists):
         backend.write("new.txt", b"y" * 100_000)
     sent = sent_since(backend, before)
-    assert sent == Counter({CMD_OPEN: 1, CMD_STAT: 1})
+    assert sent == Counter(
+        {CMD_OPEN: 1, CMD_FSETSTAT: 1, CMD_CLOSE: 1, CMD_EXTENDED: 1, CMD_REMOVE: 1, CMD_STAT: 1}
+    )
+    assert sorted(p.name for p in _base(backend).iterdir()) == ["new.txt", "warm.txt"]
     assert backend.read_bytes("new.txt") == b"x" * 100_000
 
 
@@ -154,7 +159,7 @@ def test_copy_uses_copy_data_on_the_server(backend: SFTPBackend) -> None:
     backend.copy("src.bin", "dir/dst.bin")
     sent = sent_since(backend, before)
     assert sent[CMD_READ] == sent[CMD_WRITE] == 0
-    assert sent[CMD_EXTENDED] == 2  # copy-data, and posix-rename over the claim
+    assert sent[CMD_EXTENDED] == 3  # the claim's hardlink, copy-data, posix-rename
     assert backend.read_bytes("dir/dst.bin") == b"s" * (4 * MIB)
 
 
@@ -167,7 +172,7 @@ def test_copy_streams_when_copy_data_is_not_offered(backend: SFTPBackend) -> Non
     before = sent_so_far(backend)
     backend.copy("src.bin", "dst.bin")
     sent = sent_since(backend, before)
-    assert sent[CMD_EXTENDED] == 1  # posix-rename over the claim; no copy-data
+    assert sent[CMD_EXTENDED] == 2  # the claim's hardlink, posix-rename; no copy-data
     assert sent[CMD_READ] == MIB // reader.CHUNK + 1
     assert sent[CMD_WRITE] == MIB // (32 * 1024)
     assert backend.read_bytes("dst.bin") == b"t" * MIB

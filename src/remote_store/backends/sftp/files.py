@@ -19,7 +19,7 @@ from paramiko.sftp_attr import SFTPAttributes
 from paramiko.sftp_file import SFTPFile
 
 from remote_store import paths
-from remote_store.backends.sftp import stage, upload
+from remote_store.backends.sftp import move, stage, upload
 from remote_store.backends.sftp.errors import translate
 from remote_store.backends.sftp.pool import (
     SFTP_FAILURE,
@@ -272,7 +272,10 @@ class SftpFiles(Operations):
     def _copy(self, src: str, dst: str, *, overwrite: bool) -> None:
         """``copy-data`` on the server when it offers it, else streamed through one
         session; either way into a temporary file renamed into place. The source is
-        opened first: a missing one is NotFound whatever the destination."""
+        opened first: a missing one is NotFound whatever the destination. Repeatable like
+        a write from bytes: the source is read again from the server, and a failed
+        attempt is settled first (`stage.settle`: its rename landed, or its temporary
+        file and claim are removed)."""
         source = self.path(src)
 
         def copy(session: Session) -> None:
@@ -296,32 +299,15 @@ class SftpFiles(Operations):
                 original.close()
 
         with translate("copy", dst):
-            self._runner.once(copy)
+            self._runner.replayable(copy, _again)
 
     def _move(self, src: str, dst: str, *, overwrite: bool, if_match: str | None) -> None:
-        """One rename on the server: create-only (RENAME) or replacing (posix-rename)."""
-        source, target = self.path(src), self.path(dst)
-
-        def move(session: Session) -> None:
-            with translate("move", src):
-                if _is_dir(session.stat(source)):
-                    raise IsAFolder(f"cannot move {src!r}: it is a folder", path=src)
-            aside: list[str] = []
-            try:
-                try:
-                    upload.place(session, source, target, dst, overwrite=overwrite, aside=aside)
-                except StatusError as error:
-                    if error.code != SFTP_NO_SUCH_FILE:
-                        raise
-                    upload.make_folders(session, upload.parent(target), dst)
-                    upload.place(session, source, target, dst, overwrite=overwrite, aside=aside)
-            except BaseException:
-                for old in aside:  # a replace without posix-rename: the old file goes back
-                    stage.restore(session, old, target)
-                raise
-
+        """One rename on the server: create-only (RENAME) or replacing (posix-rename);
+        after a lost answer reconciled on a new connection (`move.run`)."""
+        attempt = move.Move(self.path(src), self.path(dst), src, dst, overwrite)
+        runner = self._runner
         with translate("move", dst):
-            self._runner.once(move)
+            runner.replayable(lambda s: move.run(runner.pool, s, attempt, runner.wait), _again)
 
     # ------------------------------------------------------------------ deleting
 
@@ -383,6 +369,11 @@ def _remove_tree(session: Session, folder: str) -> None:
             if error.code != SFTP_NO_SUCH_FILE:  # removed meanwhile: fine for rm -r
                 raise
     session.rmdir(folder)
+
+
+def _again() -> bool:
+    """A copy or a move works on what is on the server: nothing to put back first."""
+    return True
 
 
 def _keep(session: Session, broken: bool) -> None:

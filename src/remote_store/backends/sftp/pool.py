@@ -106,7 +106,8 @@ def connection_failed(error: BaseException) -> bool:
     answer or the library's own checks."""
     if isinstance(error, StatusError | RemoteStoreError | paramiko.AuthenticationException):
         return isinstance(error, BackendUnavailable) and error.retryable
-    return isinstance(error, EOFError | paramiko.SSHException | OSError)
+    # SFTPError: a garbled packet, as read from the remains of a cut connection.
+    return isinstance(error, EOFError | paramiko.SSHException | OSError | SFTPError)
 
 
 def _extensions(data: bytes) -> dict[str, bytes]:
@@ -183,6 +184,8 @@ class Pool:
             raise
 
     def release(self, session: Session, *, broken: bool = False) -> None:
+        if broken:
+            until_settled(session)
         with self._cond:
             self._leased -= 1
             keep = (
@@ -271,6 +274,21 @@ class Pool:
             _close_quietly(session)
         if transport is not None:
             _close_quietly(transport)
+
+
+def until_settled(session: Session, *, failed: bool = False, limit: float = 1.0) -> None:
+    """Wait (briefly) for a dropped connection to be marked so: paramiko wakes a channel's
+    readers, and fails a write to the dead socket, before its reading thread marks the
+    transport inactive; a session opened meanwhile would be opened on the dead transport.
+    With *failed* (a request of this session failed on the connection) wait even while the
+    channel still looks open."""
+    channel = session.get_channel()
+    if channel is None or not (failed or channel.closed):
+        return
+    transport = channel.get_transport()
+    deadline = time.monotonic() + limit
+    while transport.is_active() and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def _close_quietly(thing: Any) -> None:

@@ -3,10 +3,11 @@
 
 What is retried: getting a session (connecting and authenticating send nothing that takes
 effect), requests that are safe to repeat (stat, list, open for reading, mkdir, remove
-with reconciliation), and writes from a replayable source (bytes, or a seekable stream
-put back where it started), whose failed attempt was cleaned up first (`stage.settle`). A
-write from a stream that cannot be rewound, a copy and a move run once; if the
-connection fails the caller gets `BackendUnavailable`.
+with reconciliation), writes from a replayable source (bytes, or a seekable stream put
+back where it started) and copies, whose failed attempt was settled first
+(`stage.settle`), and moves, whose lost answer the next attempt reconciles (`move.run`).
+Only a write from a stream that cannot be rewound runs once; if the connection fails the
+caller gets `BackendUnavailable`.
 """
 
 from __future__ import annotations

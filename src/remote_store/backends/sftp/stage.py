@@ -4,11 +4,15 @@ then one rename puts it in place; on failure nothing of it is left.
 Create-only (``overwrite=False``) `write` and `copy` on a server with
 ``posix-rename@openssh.com``:
 
-1. OPEN the target itself with CREAT|EXCL (paramiko's ``"wx"``). This is the decision, on
-   the server, before a byte of content is sent: of concurrent writers exactly one gets
-   the handle; the others get FAILURE (EEXIST) and raise `AlreadyExists` at once. The
-   empty file it creates is the *claim*; its mtime is set to a random marker, so the
-   cleanup recognises it as its own and never removes anything else.
+1. Claim the name before a byte of content is sent. With ``hardlink@openssh.com``
+   (OpenSSH): a hidden file is created exclusively, its mtime set to a random marker, and
+   it is hard-linked to the name (``link(2)`` refuses an existing name, atomically, on the
+   server), its hidden name removed in the same round trip. Of concurrent writers exactly
+   one links; the others get FAILURE (EEXIST) and raise `AlreadyExists` at once. Without
+   the extension (or on a filesystem without hard links) the name itself is OPENed with
+   CREAT|EXCL (paramiko's ``"wx"``) and then marked. The empty file at the name is the
+   *claim*; its marker lets the cleanup recognise it as its own and never remove anything
+   else.
 2. The content goes to a temporary file beside it (exclusive, hidden from listings).
 3. ``posix-rename`` the temporary file over the claim: the content appears whole.
 
@@ -20,8 +24,11 @@ every create-only write on a server without posix-rename (no atomic replace of a
 
 After a dropped connection the attempt is settled on a new connection: if the rename was
 sent and the temporary file is gone, the rename landed and the write succeeded; otherwise
-the temporary file and our claim are removed (best effort, logged), and the caller may
-send the whole write again (`files.SftpFiles._write` does, for a replayable source).
+the temporary files and our claim are removed (best effort, logged), and the caller may
+send the whole write again (`files.SftpFiles._write` does, for a replayable source). A
+linked claim is marked before it reaches the name, so whichever answer was lost, the
+claim is recognised; a claim OPENed in place and lost before its marker is not (the
+retry then meets `AlreadyExists`: the spec's known limits).
 """
 
 from __future__ import annotations
@@ -32,17 +39,23 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from paramiko.sftp import CMD_EXTENDED, CMD_FSETSTAT, CMD_REMOVE, CMD_STATUS
 from paramiko.sftp_attr import SFTPAttributes
 
 from remote_store.backends.sftp import upload
 from remote_store.backends.sftp.pool import (
     SFTP_FAILURE,
     SFTP_NO_SUCH_FILE,
+    SFTP_OK,
+    SFTP_OP_UNSUPPORTED,
+    SFTP_PERMISSION_DENIED,
     Pool,
     Session,
     StatusError,
     connection_failed,
+    until_settled,
 )
+from remote_store.backends.sftp.reader import _Answers
 from remote_store.errors import AlreadyExists, BackendUnavailable, IsAFolder, RemoteStoreError
 
 log = logging.getLogger("remote_store.sftp")
@@ -64,7 +77,8 @@ class Attempt:
     overwrite: bool
     early: bool = True  # claim the name before the upload (`write`; not `write_atomic`)
     temp: str = ""
-    claim: int | None = None  # the claim's mtime marker, once the claim exists
+    claim: int | None = None  # the claim's mtime marker, once the claim may exist
+    claim_temp: str = ""  # the hidden file linked to the name as the claim
     committing: bool = False
     tidy_tries: int = 0
     aside: list[str] = field(default_factory=list)  # old files moved aside (no posix-rename)
@@ -100,6 +114,86 @@ def run(session: Session, attempt: Attempt, fill: Fill) -> SFTPAttributes:
 
 
 def _claim(session: Session, attempt: Attempt) -> None:
+    """Claim the name: by linking a marked hidden file to it where the server offers
+    ``hardlink@openssh.com`` (a claim that is recognisably this call's at every step),
+    else by the exclusive OPEN of the name itself."""
+    if not session.offers(upload.HARDLINK):
+        _claim_in_place(session, attempt)
+        return
+    for _ in range(_CLAIM_TRIES):
+        code = _link_claim(session, attempt)
+        if code == SFTP_OK:
+            return
+        if code in (SFTP_PERMISSION_DENIED, SFTP_OP_UNSUPPORTED):
+            # The OPEN beside it was allowed: this filesystem has no hard links (EPERM), or
+            # the server refuses the extension (sftp-server -P). This session stops asking.
+            session.extensions.pop(upload.HARDLINK, None)
+            _claim_in_place(session, attempt)
+            return
+        # FAILURE (EEXIST, or a folder): the STAT is on the error path only, to say which.
+        problem = upload.what_is_in_the_way(session, attempt.target, attempt.key, overwrite=False)
+        if isinstance(problem, AlreadyExists | IsAFolder):
+            raise problem
+        # Gone again by the time we looked (deleted meanwhile): claim it again.
+    raise RemoteStoreError(
+        f"could not create {attempt.key!r}: it kept appearing and disappearing",
+        path=attempt.key,
+        backend="sftp",
+    )
+
+
+def _link_claim(session: Session, attempt: Attempt) -> int:
+    """OPEN a hidden file exclusively; FSETSTAT its marker mtime with its CLOSE; then
+    ``hardlink@openssh.com`` to the name (link(2): refuses an existing name, atomically)
+    with the REMOVE of the hidden name: three round trips. The status of the link.
+
+    The hidden name is this call's alone, and carries the marker before it is linked:
+    whichever answer a dropped connection loses, `_settle` removes what is this call's
+    (the hidden file; the name only while it is that marked empty file) and nothing else."""
+    attempt.claim_temp = upload.temp_beside(attempt.target)
+    handle = upload.open_temp(session, attempt.claim_temp, attempt.key)
+    marker = 1_000_000 + secrets.randbelow(1 << 30)
+    times = SFTPAttributes()
+    times.st_atime = times.st_mtime = marker
+    answers = _Answers()
+    try:
+        mark = session._async_request(answers, CMD_FSETSTAT, handle.handle, times)
+    finally:
+        handle.close()  # waits for the CLOSE, so the FSETSTAT's answer is in
+    _status(session, answers, mark)
+    attempt.claim = marker  # from here on the name may be ours
+    link = session._async_request(
+        answers, CMD_EXTENDED, upload.HARDLINK, attempt.claim_temp, attempt.target
+    )
+    unlink = session._async_request(answers, CMD_REMOVE, attempt.claim_temp)
+    linked = _status(session, answers, link, raising=False)
+    removed = _status(session, answers, unlink, raising=False)
+    if removed not in (SFTP_OK, SFTP_NO_SUCH_FILE):
+        raise StatusError(removed, "could not remove the claim's hidden name")
+    attempt.claim_temp = ""
+    if linked == SFTP_OK:
+        return linked
+    attempt.claim = None
+    if linked not in (SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_PERMISSION_DENIED, SFTP_OP_UNSUPPORTED):
+        raise StatusError(linked, "the server refused to link the claim")
+    return linked
+
+
+def _status(session: Session, answers: _Answers, request: int, *, raising: bool = True) -> int:
+    while request not in answers.got:
+        session._read_response()
+    kind, msg = answers.got.pop(request)
+    if kind != CMD_STATUS:
+        raise EOFError("unexpected answer")
+    code = msg.get_int()
+    if code != SFTP_OK and raising:
+        raise StatusError(code, msg.get_text())
+    return int(code)
+
+
+def _claim_in_place(session: Session, attempt: Attempt) -> None:
+    """The exclusive OPEN of the name itself, then FSETSTAT of the marker: if the
+    connection drops before those answers, the claim is left unmarked (`Known limits`)."""
     handle = None
     for _ in range(_CLAIM_TRIES):
         try:
@@ -111,11 +205,9 @@ def _claim(session: Session, attempt: Attempt) -> None:
                 continue
             if error.code != SFTP_FAILURE:
                 raise
-        # EEXIST (or EISDIR): the stat is on the error path only, to say which.
         problem = upload.what_is_in_the_way(session, attempt.target, attempt.key, overwrite=False)
         if isinstance(problem, AlreadyExists | IsAFolder):
             raise problem
-        # Gone again by the time we looked (deleted meanwhile): claim it again.
     if handle is None:
         raise RemoteStoreError(
             f"could not create {attempt.key!r}: it kept appearing and disappearing",
@@ -137,6 +229,8 @@ def settle(
     before the connection dropped), else None once the attempt's leftovers are removed.
     What cannot be removed now (the server is gone) is left to `tidy`."""
     broken = connection_failed(error) or not session.is_usable()
+    if broken:
+        until_settled(session, failed=True)
     try:
         if not broken:
             return _settle(session, attempt, landed_check=False)
@@ -180,23 +274,28 @@ def tidy(pool: Pool, session: Session) -> None:
 
 def _postpone(pool: Pool, attempt: Attempt, failure: Exception) -> None:
     attempt.tidy_tries += 1
+    left = [name for name in (attempt.temp, attempt.claim_temp, *attempt.aside) if name]
+    claim = " and the empty file at its name" if attempt.claim is not None else ""
     if attempt.tidy_tries > _TIDY_TRIES:
         log.warning(
-            "SFTP: giving up cleaning up after a failed write of %r (%s): remove %r%s by hand",
+            "SFTP: giving up cleaning up after a failed write of %r (%s): remove %s%s by hand%s",
             attempt.key,
             type(failure).__name__,
-            attempt.temp,
-            " and the empty file at its name" if attempt.claim is not None else "",
+            ", ".join(n for n in left if n not in attempt.aside) or "nothing hidden",
+            claim,
+            f"; the old file moved aside to {', '.join(attempt.aside)} belongs at that name"
+            if attempt.aside
+            else "",
         )
         return
     pool.leftovers.append(attempt)
     log.warning(
-        "SFTP: could not yet clean up after a failed write of %r (%s); its hidden temporary "
-        "file %r%s is removed after the next successful connection",
+        "SFTP: could not yet clean up after a failed write of %r (%s); its hidden files "
+        "%s%s are seen to after the next successful connection",
         attempt.key,
         type(failure).__name__,
-        attempt.temp,
-        " and its claim (an empty file)" if attempt.claim is not None else "",
+        ", ".join(left) or "(none)",
+        claim,
     )
 
 
@@ -205,8 +304,9 @@ def _settle(session: Session, attempt: Attempt, *, landed_check: bool) -> SFTPAt
         # The rename was sent, and the temporary file is gone: it landed.
         log.info("SFTP: write of %r landed before the connection dropped", attempt.key)
         return session.stat(attempt.target)
-    if attempt.temp:
-        _remove(session, attempt.temp)
+    for temp in (attempt.temp, attempt.claim_temp):
+        if temp:
+            _remove(session, temp)
     for aside in attempt.aside:
         restore(session, aside, attempt.target)
     if attempt.claim is not None:

@@ -31,6 +31,7 @@ from remote_store.backends.sftp.pool import (
     SFTP_NO_SUCH_FILE,
     Session,
     StatusError,
+    connection_failed,
 )
 from remote_store.backends.sftp.reader import _Answers
 from remote_store.errors import AlreadyExists, IsAFolder, NotAFolder, RemoteStoreError
@@ -43,6 +44,7 @@ PIECE = 32 * 1024
 DEPTH = 64
 POSIX_RENAME = "posix-rename@openssh.com"
 COPY_DATA = "copy-data"
+HARDLINK = "hardlink@openssh.com"
 #: Replacing without posix-rename: how often to try when other writers keep interfering.
 _SWAP_TRIES = 5
 
@@ -139,8 +141,11 @@ class Writer:
                     self.offset += len(piece)
                     while len(self._pending) >= DEPTH:
                         self._check(self._pending.popleft())
-        except BaseException:
-            self._collect()
+        except BaseException as error:
+            # On a dead connection the answers in flight will never come (reading on
+            # would only meet the remains of a cut packet).
+            if not connection_failed(error) and self.session.is_usable():
+                self._collect()
             raise
 
     def finish(self) -> SFTPAttributes:
@@ -219,13 +224,14 @@ def replace_in_steps(session: Session, temp: str, path: str, key: str, aside: li
         if isinstance(problem, IsAFolder):
             raise problem
         old = temp_beside(path)
+        aside.append(old)  # before the RENAME: its answer may be lost after it moved the file
         try:
             session.rename(path, old)
         except StatusError as error:
+            aside.pop()
             if error.code == SFTP_NO_SUCH_FILE:
                 continue  # removed meanwhile: the name is free again
             raise
-        aside.append(old)
         try:
             session.rename(temp, path)
         except StatusError as error:

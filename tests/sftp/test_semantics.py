@@ -25,6 +25,7 @@ from paramiko.sftp import (
 )
 
 from remote_store.backends.sftp import SFTPBackend, parse_url, reader
+from remote_store.backends.sftp.files import LATE_CLAIM_SIZE
 from remote_store.backends.sftp.upload import TEMP_PREFIX
 from remote_store.capabilities import Capability
 from remote_store.config import BackendConfig, RegistryConfig, StoreProfile
@@ -93,6 +94,21 @@ def test_create_only_write_atomic_never_shows_an_empty_file(backend: SFTPBackend
     sent = sent_since(backend, before)
     assert sent[CMD_WRITE] == 1 and sent[CMD_RENAME] == 1 and sent[CMD_REMOVE] == 1
     assert backend.read_bytes("a.txt") == b"x" * 1000
+    assert sorted(p.name for p in _base(backend).iterdir()) == ["a.txt", "warm.txt"]
+
+
+def test_a_small_create_only_write_takes_no_claim(backend: SFTPBackend) -> None:
+    """SFTP-050: content of at most LATE_CLAIM_SIZE bytes, known before the write starts:
+    no claim (a loser wastes at most that much upload); the create-only RENAME decides, as
+    for write_atomic: 5 requests instead of 13, no empty file ever at the name."""
+    backend.write("warm.txt", b"w")
+    before = sent_so_far(backend)
+    backend.write("a.txt", b"x" * LATE_CLAIM_SIZE)
+    sent = sent_since(backend, before)
+    assert sent == Counter({CMD_OPEN: 1, CMD_WRITE: 2, CMD_FSTAT: 1, CMD_CLOSE: 1, CMD_RENAME: 1})
+    with pytest.raises(AlreadyExists):
+        backend.write("a.txt", b"y" * 10)
+    assert backend.read_bytes("a.txt") == b"x" * LATE_CLAIM_SIZE
     assert sorted(p.name for p in _base(backend).iterdir()) == ["a.txt", "warm.txt"]
 
 

@@ -24,6 +24,7 @@ from paramiko.sftp import (
 )
 
 from remote_store.backends.sftp import SFTPBackend
+from remote_store.backends.sftp.files import LATE_CLAIM_SIZE
 from remote_store.backends.sftp.upload import COPY_DATA, HARDLINK, POSIX_RENAME, TEMP_PREFIX
 from remote_store.errors import AlreadyExists, BackendUnavailable
 from tests.sftp.conftest import extended, lose_answer, sent_since, sent_so_far, through
@@ -33,6 +34,8 @@ from tests.sftp_support import Sshd, run_sshd
 pytestmark = pytest.mark.sftp
 
 MIB = 1024 * 1024
+#: Content large enough for a create-only write to claim its name first (SFTP-050).
+CLAIMED = b"m" * (LATE_CLAIM_SIZE + 1)
 
 
 def _base(backend: SFTPBackend) -> Path:
@@ -302,7 +305,7 @@ def test_another_writers_claim_is_not_taken_for_ours(
     (base / "taken.bin").write_bytes(b"")
     hit = lose_answer(monkeypatch, relay, extended(HARDLINK), refused=True)
     with pytest.raises(AlreadyExists):
-        cut.write("taken.bin", b"mine")
+        cut.write("taken.bin", CLAIMED)
     assert hit and relay.accepted == 2
     assert (base / "taken.bin").read_bytes() == b""
     assert _on_disk(base) == ["taken.bin", "warm.txt"]
@@ -320,7 +323,7 @@ def test_without_hardlink_a_claim_lost_before_its_marker_stays(
     target = cut._files.path("new.bin").encode()
     hit = lose_answer(monkeypatch, relay, lambda t, args: t == CMD_OPEN and args[0] == target)
     with pytest.raises(AlreadyExists):
-        cut.write("new.bin", b"content")
+        cut.write("new.bin", CLAIMED)
     assert hit and relay.accepted == 2
     assert (_base(cut) / "new.bin").read_bytes() == b""
     assert _on_disk(_base(cut)) == ["new.bin", "warm.txt"]
@@ -337,13 +340,13 @@ def test_a_server_without_hardlink_gets_the_claim_in_place(tmp_path: Path) -> No
             backend.write("warm.txt", b"w")
             assert HARDLINK not in (backend._pool.extensions or {})
             before = sent_so_far(backend)
-            backend.write("a.txt", b"a")
+            backend.write("a.txt", CLAIMED)
             sent = sent_since(backend, before)
             assert sent[CMD_EXTENDED] == 1  # the posix-rename over the claim
             assert sent[CMD_OPEN] == 2 and sent[CMD_FSETSTAT] == 1 and sent[CMD_REMOVE] == 0
             with pytest.raises(AlreadyExists):
                 backend.write("a.txt", b"again")
-            assert backend.read_bytes("a.txt") == b"a"
+            assert backend.read_bytes("a.txt") == CLAIMED
             assert _on_disk(_base(backend)) == ["a.txt", "warm.txt"]
         finally:
             backend.close()

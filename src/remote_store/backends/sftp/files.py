@@ -44,11 +44,16 @@ from remote_store.streams import (
     Sink,
     WritableContent,
     iter_chunks,
+    known_length,
     write_all,
 )
 from remote_store.transfer.reconcile import landed
 
 log = logging.getLogger("remote_store.sftp")
+
+#: Create-only writes of at most this many bytes (known before they start) are decided by
+#: the create-only rename after the upload instead of a claim first (SFTP-050).
+LATE_CLAIM_SIZE = 64 * 1024
 
 Fill = stage.Fill
 
@@ -205,8 +210,15 @@ class SftpFiles(Operations):
         metadata: Mapping[str, str] | None,
         if_match: str | None,
     ) -> WriteResult:
+        # A claim saves a loser its upload; content this small costs a loser less than the
+        # claim's own round trips cost every winner.
+        length = known_length(content)
         return self._staged(
-            key, overwrite, lambda writer: writer.send(iter_chunks(content)), _rewinder(content)
+            key,
+            overwrite,
+            lambda writer: writer.send(iter_chunks(content)),
+            _rewinder(content),
+            early=length is None or length > LATE_CLAIM_SIZE,
         )
 
     def _write_atomic(

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 #: Kinds that can write; ``memory`` works in one process only (it cannot be pickled).
-WRITABLE = [
-    "local",
-    "memory",
+#: The writable rigs but local disk and memory (the dask tests run on these).
+NETWORK_WRITABLE = [
     pytest.param("azure", marks=pytest.mark.azure),
     pytest.param("azure-hns", marks=pytest.mark.azure),
     pytest.param("s3", marks=pytest.mark.s3),
@@ -22,6 +21,7 @@ WRITABLE = [
     "sqlite",
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
+WRITABLE = ["local", "memory", *NETWORK_WRITABLE]
 
 #: The environment variables a rig's configuration names.
 VARIABLES = ("DS_AZ_CONN", "DS_HNS_CONN", "DS_S3_KEY", "DS_S3_SECRET")

@@ -20,20 +20,21 @@ import pytest
 from remote_store.errors import CapabilityNotSupported
 from remote_store.fsspec import RemoteStoreFileSystem
 from tests.datascience import workers
-from tests.datascience.rigs import QUERY_KINDS, YEARS, query_rig, read_sql, rig, write_config
+from tests.datascience.rigs import (
+    NETWORK_WRITABLE,
+    QUERY_KINDS,
+    YEARS,
+    query_rig,
+    read_sql,
+    rig,
+    write_config,
+)
 from tests.http_support import WebServer
 from tests.s3_support import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 pytestmark = pytest.mark.slow
 
-KINDS = [
-    pytest.param("azure", marks=pytest.mark.azure),
-    pytest.param("azure-hns", marks=pytest.mark.azure),
-    pytest.param("s3", marks=pytest.mark.s3),
-    pytest.param("sftp", marks=pytest.mark.sftp),
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-]
+KINDS = NETWORK_WRITABLE
 
 
 @pytest.fixture(scope="module")

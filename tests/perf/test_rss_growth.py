@@ -6,19 +6,14 @@ OS sees: mapped read buffers, allocator arenas of the worker threads, the SDK's 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from remote_store.backends.azure.strategy import DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_GET_SIZE
 from tests.azure_support import Azurite
+from tests.perf.children import run_child
 
 MiB = 1024 * 1024
 SIZE = 128 * MiB
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +23,7 @@ def container(azurite: Azurite) -> str:
 
 def _growth(azurite: Azurite, container: str, direction: str, concurrency: int) -> int:
     args = [azurite.connection_string, container, direction, str(SIZE), str(concurrency)]
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.perf.rss_child", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child("tests.perf.rss_child", *args)
     assert result["verified"], "the downloaded bytes differ from the uploaded ones"
     return int(result["growth"])
 

@@ -6,44 +6,24 @@ part buffers, against 80. No timing."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from remote_store.backends.s3.model import DEFAULT_PART_SIZE
+from tests.perf.children import run_child
 from tests.s3_support import S3Server
 
 pytestmark = pytest.mark.s3
 
 MiB = 1024 * 1024
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_streamed_upload_rss_growth_is_bounded_at_concurrency_8(
     ministack: S3Server, bucket: str
 ) -> None:
     size, concurrency = 128 * MiB, 8
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.s3.rss_child",
-            ministack.endpoint,
-            bucket,
-            str(size),
-            str(concurrency),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_child(
+        "tests.s3.rss_child", ministack.endpoint, bucket, str(size), str(concurrency)
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["size"] == size
     bound = 16 * MiB + DEFAULT_PART_SIZE * concurrency
     growth = result["growth"]

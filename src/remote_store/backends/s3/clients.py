@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from remote_store.config import Secret
@@ -92,7 +94,9 @@ def build_client(
         if profile is None:
             session = _shared_session()
         else:
-            session = boto3.session.Session(profile_name=profile)
+            session = boto3.session.Session(
+                botocore_session=_botocore_session(), profile_name=profile
+            )
         with _session_lock:  # a session must not build two clients at once
             client = session.client(
                 "s3",
@@ -120,5 +124,38 @@ def _shared_session() -> Any:
 
     with _session_lock:
         if _session is None:
-            _session = boto3.session.Session()
+            _session = boto3.session.Session(botocore_session=_botocore_session())
         return _session
+
+
+def _botocore_session() -> Any:
+    """A botocore session whose clients parse timestamps with `parse_timestamp`."""
+    from botocore import parsers
+    from botocore.session import get_session
+
+    factory = parsers.ResponseParserFactory()
+    # Looked up per call, so the parser in use is the module's (and a test can watch it).
+    factory.set_parser_defaults(timestamp_parser=lambda value: parse_timestamp(value))
+    session = get_session()
+    session.register_component("response_parser_factory", factory)
+    return session
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A timestamp of an S3 answer: ISO 8601 in listings (``2026-12-04T18:00:00.000Z``), an
+    HTTP date in headers (``Fri, 04 Dec 2026 18:00:00 GMT``), parsed by the standard library;
+    anything else by botocore's parser. botocore's (dateutil) took 60 % of the time of a
+    10,000-key listing."""
+    if isinstance(value, str):
+        try:
+            if value.endswith("GMT"):
+                return parsedate_to_datetime(value)
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                return moment
+        except (TypeError, ValueError):
+            pass
+    from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+
+    parsed: datetime = DEFAULT_TIMESTAMP_PARSER(value)
+    return parsed

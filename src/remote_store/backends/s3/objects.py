@@ -200,16 +200,7 @@ class S3Objects(ObjectStore):
         if not create_only and source.size <= MAX_PART_SIZE:
             # CopyObject keeps the metadata and content type; the destination ignores
             # If-None-Match on the servers here, so create-only takes the multipart path.
-            self._requests(
-                "copy_object",
-                "copy",
-                dst,
-                Bucket=self._bucket,
-                Key=dst,
-                CopySource={"Bucket": self._bucket, "Key": source.key},
-                CopySourceIfMatch=quoted(source.etag),
-                MetadataDirective="COPY",
-            )
+            self._copy_whole(source.key, dst, if_match=source.etag)
             return
         self._multipart_copy(source, dst, create_only=create_only)
 
@@ -224,20 +215,28 @@ class S3Objects(ObjectStore):
             super()._copy(src, dst, overwrite=overwrite)
             return
         try:
-            self._requests(
-                "copy_object",
-                "copy",
-                dst,
-                Bucket=self._bucket,
-                Key=dst,
-                CopySource={"Bucket": self._bucket, "Key": src},
-                MetadataDirective="COPY",
-            )
+            self._copy_whole(src, dst)
         except NotFound:
             raise self._missing(src) from None
         except InvalidArgument:
             # Above 5 GiB CopyObject is refused: the multipart copy, from a HEAD.
             super()._copy(src, dst, overwrite=overwrite)
+
+    def _copy_whole(self, src: str, dst: str, *, if_match: str | None = None) -> None:
+        """One CopyObject of *src* to *dst* (up to 5 GiB), metadata and content type kept;
+        with *if_match*, only of that version of *src*."""
+        params: dict[str, Any] = {"CopySource": {"Bucket": self._bucket, "Key": src}}
+        if if_match is not None:
+            params["CopySourceIfMatch"] = quoted(if_match)
+        self._requests(
+            "copy_object",
+            "copy",
+            dst,
+            Bucket=self._bucket,
+            Key=dst,
+            MetadataDirective="COPY",
+            **params,
+        )
 
     def _multipart_copy(self, source: ObjectMeta, dst: str, *, create_only: bool) -> None:
         """UploadPartCopy ranges of the pinned source, completed in one request that

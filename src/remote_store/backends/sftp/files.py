@@ -45,6 +45,7 @@ from remote_store.streams import (
     WritableContent,
     iter_chunks,
     known_length,
+    rewinder,
     write_all,
 )
 from remote_store.transfer.reconcile import landed
@@ -59,23 +60,10 @@ Fill = stage.Fill
 
 
 def _rewinder(content: WritableContent) -> Callable[[], bool] | None:
-    """How to send *content* again from its start: bytes always; a seekable stream from
-    the position it had; any other stream cannot be replayed (None)."""
-    if isinstance(content, bytes | bytearray | memoryview):
-        return lambda: True
-    try:
-        start = content.tell() if content.seekable() else None
-    except (AttributeError, OSError, ValueError):
-        start = None
-    if start is None:
-        return None
-    position = start
-
-    def rewind() -> bool:
-        content.seek(position)
-        return True
-
-    return rewind
+    """How to send *content* again from its start (`streams.rewinder`), or None when it
+    cannot be: a rewind before the first attempt moves nothing and says which."""
+    rewind = rewinder(content)
+    return rewind if rewind() else None
 
 
 def _is_dir(attrs: SFTPAttributes) -> bool:
@@ -213,12 +201,8 @@ class SftpFiles(Operations):
         # A claim saves a loser its upload; content this small costs a loser less than the
         # claim's own round trips cost every winner.
         length = known_length(content)
-        return self._staged(
-            key,
-            overwrite,
-            lambda writer: writer.send(iter_chunks(content)),
-            _rewinder(content),
-            early=length is None or length > LATE_CLAIM_SIZE,
+        return self._upload(
+            key, content, overwrite, early=length is None or length > LATE_CLAIM_SIZE
         )
 
     def _write_atomic(
@@ -232,13 +216,15 @@ class SftpFiles(Operations):
     ) -> WriteResult:
         # No claim: readers must see the old state (no file) or the new one, not an empty
         # file; the create-only RENAME decides instead, after the upload.
-        return self._staged(
-            key,
-            overwrite,
-            lambda writer: writer.send(iter_chunks(content)),
-            _rewinder(content),
-            early=False,
-        )
+        return self._upload(key, content, overwrite, early=False)
+
+    def _upload(
+        self, key: str, content: WritableContent, overwrite: bool, *, early: bool
+    ) -> WriteResult:
+        def fill(writer: upload.Writer) -> None:
+            writer.send(iter_chunks(content))
+
+        return self._staged(key, overwrite, fill, _rewinder(content), early=early)
 
     def _staged(
         self,

@@ -13,12 +13,16 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from remote_store.backends.sql.arrowtypes import AdbcColumn, adbc_batch, adbc_columns
+from remote_store.backends.sql.arrowtypes import (
+    AdbcColumn,
+    adbc_batch,
+    adbc_columns,
+    value_does_not_fit,
+)
 from remote_store.backends.sql.errors import classify
 from remote_store.errors import (
     BackendUnavailable,
     ConfigError,
-    InvalidArgument,
     RemoteStoreError,
 )
 
@@ -93,11 +97,7 @@ def _batches(
                 try:
                     yield adbc_batch(columns, schema, batch)
                 except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-                    raise InvalidArgument(
-                        f"read {key!r}: a value does not fit its column's type "
-                        f"({type(error).__name__})",
-                        path=key,
-                    ) from None
+                    raise value_does_not_fit(key, error) from None
     finally:
         cursor.close()
         connection.close()

@@ -13,6 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from remote_store.errors import InvalidArgument
+
 #: A NUMERIC without precision and scale: its values fit this (else the read fails).
 UNCONSTRAINED_DECIMAL = pa.decimal128(38, 18)
 
@@ -173,3 +175,11 @@ def adbc_batch(columns: Sequence[AdbcColumn], schema: pa.Schema, batch: pa.Recor
 
 def _storage(array: Any) -> Any:
     return array.storage if isinstance(array, pa.ExtensionArray) else array
+
+
+def value_does_not_fit(key: str, error: Exception) -> InvalidArgument:
+    """The error for a query value Arrow refuses in its column's type (never quoting it)."""
+    return InvalidArgument(
+        f"read {key!r}: a value does not fit its column's type ({type(error).__name__})",
+        path=key,
+    )

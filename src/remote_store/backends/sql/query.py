@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from remote_store import paths
 from remote_store.backend import Backend
 from remote_store.backends.sql import adbc
-from remote_store.backends.sql.arrowtypes import Column, postgres_columns, sqlite_column, to_batch
+from remote_store.backends.sql.arrowtypes import (
+    Column,
+    postgres_columns,
+    sqlite_column,
+    to_batch,
+    value_does_not_fit,
+)
 from remote_store.backends.sql.clients import build_engine, portable_url
 from remote_store.backends.sql.errors import translate
 from remote_store.backends.sql.export import FORMATS, ExportStream
@@ -180,11 +186,7 @@ class SQLQueryBackend(Backend):
                     try:
                         yield to_batch(columns, schema, rows)
                     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as error:
-                        raise InvalidArgument(
-                            f"read {key!r}: a value does not fit its column's type "
-                            f"({type(error).__name__})",
-                            path=key,
-                        ) from None
+                        raise value_does_not_fit(key, error) from None
         finally:
             connection.close()
 
